@@ -1,0 +1,51 @@
+# The RNN Workbook. Every target creates or reuses .venv and reinstalls only when the pins change.
+#   make workbook   execute every chapter in full mode -> build/*.ipynb, build/*.html, summary
+#   make test       ruff, unit tests, notebook/source sync, nbval over every chapter in quick mode
+#   make notebooks  rebuild chapters/*.ipynb from their .py and execute them (full mode)
+#   make lab        JupyterLab on chapters/
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# What the installed environment was made from; a change in either file means reinstall.
+PINS := constraints.txt pyproject.toml
+STAMP := $(VENV)/.pins
+export TF_CPP_MIN_LOG_LEVEL := 3
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	--nbval-cell-timeout=600 -p no:cacheprovider
+
+.PHONY: venv workbook test lint unit nbval notebooks lab clean
+
+venv:
+	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@if cat $(PINS) | cmp -s - $(STAMP); then :; else \
+		echo "installing pinned dependencies into $(VENV) ..."; \
+		$(PY) -m pip install -q --upgrade pip && \
+		$(PY) -m pip install -q -c constraints.txt -e '.[dev]' && \
+		cat $(PINS) > $(STAMP); \
+	fi
+
+workbook: venv
+	$(PY) -m rnnkit workbook --out build $(CHAPTER)
+
+notebooks: venv
+	$(PY) -m rnnkit notebooks $(CHAPTER)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+unit: venv
+	$(PY) -m pytest tests -q
+
+nbval: venv
+	RNNKIT_QUICK=1 $(PY) -m pytest $(NBVAL) chapters/*.ipynb
+
+test: lint unit nbval
+
+lab: venv
+	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[lab]'
+	$(VENV)/bin/jupyter lab --notebook-dir=chapters
+
+clean:
+	rm -rf build
