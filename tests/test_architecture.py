@@ -19,6 +19,7 @@ FLOORS = {
     "wrappers": 2,
     "exercises": 2,
     "lm": 3,
+    "corpus": 3,
     "weights": 3,
     "notebooks": 3,
     "grading": 3,
