@@ -6,6 +6,7 @@ This module never imports TensorFlow: each chapter runs in its own kernel proces
 """
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ CELL_TIMEOUT_S = 1800
 # Keep TensorFlow's C++ start-up lines (written straight to file descriptor 2) in the terminal
 # instead of in every notebook's first TensorFlow cell.
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False"]
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -68,8 +70,9 @@ def execute(nb, workdir: Path, quick: bool):
     from nbclient import NotebookClient
 
     saved = dict(os.environ)
+    env = kernel_env(quick)
     os.environ.clear()
-    os.environ.update(kernel_env(quick))
+    os.environ.update(env)
     try:
         NotebookClient(
             nb,
@@ -117,7 +120,8 @@ def run_chapter(source: Path, out_dir: Path | None, quick: bool = False, html: b
             render_html(nb, target_dir / f"{name}.html")
         return ChapterRun(name, True, time.perf_counter() - start)
     except Exception as exc:  # one failing chapter must not stop the others
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        message = _ANSI.sub("", str(exc)).strip()
+        first_line = (message.splitlines() or [type(exc).__name__])[-1]
         return ChapterRun(name, False, time.perf_counter() - start, first_line[:200])
 
 

@@ -10,7 +10,7 @@ TINY_CHAPTER = """# %% [markdown]
 
 # %%
 import os
-print("mode", os.environ["RNNKIT_QUICK"])
+print("mode", os.environ["RNNKIT_QUICK"], "data", os.environ.get("RNNKIT_DATA_DIR"))
 """
 
 BROKEN_CHAPTER = """# %%
@@ -25,14 +25,15 @@ def chapters(tmp_path):
     return tmp_path
 
 
-def test_workbook_writes_notebooks_html_and_a_summary(chapters, tmp_path, capsys):
+def test_workbook_writes_notebooks_html_and_a_summary(chapters, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RNNKIT_DATA_DIR", "/data/here")
     out = tmp_path / "build"
     status = notebooks.run_all(
         [chapters / "01_tiny.py", chapters / "02_broken.py"], out, quick=True, html=True
     )
     assert status == 1
     nb = nbformat.read(out / "01_tiny.ipynb", as_version=4)
-    assert nb.cells[1].outputs[0]["text"] == "mode 1\n"
+    assert nb.cells[1].outputs[0]["text"] == "mode 1 data /data/here\n"
     assert (out / "01_tiny.html").read_text().count("A tiny chapter") >= 1
     assert not (out / "02_broken.ipynb").exists(), "a failed chapter leaves no notebook behind"
     printed = capsys.readouterr().out
@@ -40,10 +41,11 @@ def test_workbook_writes_notebooks_html_and_a_summary(chapters, tmp_path, capsys
     assert "this chapter is broken" in printed
 
 
-def test_notebooks_are_rebuilt_next_to_their_source(chapters):
+def test_notebooks_are_rebuilt_next_to_their_source(chapters, monkeypatch):
+    monkeypatch.delenv("RNNKIT_DATA_DIR", raising=False)
     assert notebooks.run_all([chapters / "01_tiny.py"], None, quick=False, html=False) == 0
     nb = nbformat.read(chapters / "01_tiny.ipynb", as_version=4)
-    assert nb.cells[1].outputs[0]["text"] == "mode 0\n"
+    assert nb.cells[1].outputs[0]["text"] == "mode 0 data None\n"
     assert nb.cells[1].execution_count == 1
 
 

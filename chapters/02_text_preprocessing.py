@@ -1,0 +1,647 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 2: Text preprocessing
+#
+# A recurrent network reads tensors of numbers, one time step after another. A book is a long
+# string of letters, spaces and punctuation. This chapter builds the bridge between the two, on
+# the small English corpus that the next chapters use for language models: *The Time Machine*
+# by H. G. Wells.
+#
+# **What you will learn**
+#
+# - the path from raw text to a tensor of shape (batch, steps): clean, tokenize, map tokens to
+#   ids, cut into fragments;
+# - how to load a registered data set reproducibly (checksum, offline folder);
+# - what cleaning throws away, and when you may want to keep case or punctuation;
+# - three levels of tokens, characters, words and subwords (byte-pair encoding, BPE), and what
+#   each level costs: vocabulary size against sequence length;
+# - how BPE learns its merges, first with a from-scratch learner you can watch step by step,
+#   then with sentencepiece running inside TensorFlow graphs and `tf.data` pipelines;
+# - how a vocabulary maps tokens to ids, why rare tokens become `<unk>`, and how `min_freq`
+#   trades vocabulary size against unknown tokens;
+# - the first statistics of a corpus: counts, most frequent tokens and a long tail of rare ones.
+
+# %%
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from rnnkit import runmode
+
+MODE = runmode.setup(seed=0)
+print("mode:", MODE)
+
+# %%
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+from rnnkit import bpe, datasets, sequences, text
+from rnnkit.vocab import Vocab
+
+# Quick mode (CI) learns fewer merges with the from-scratch BPE; the code path is the same.
+BPE_MERGES = runmode.pick(full=500, quick=60)
+# sentencepiece trains in well under a second, so its budget does not depend on the mode.
+SP_VOCAB_SIZE = 1000
+
+# %% [markdown]
+# ## 2.1 From text to tensors
+#
+# An image classifier receives a tensor of shape (batch size, width, height, channels): every
+# number is already a pixel intensity. Text arrives as a sequence of *symbols*, and symbols are
+# not numbers. Before a network can read them we
+#
+# 1. **clean** the raw text, deciding which symbols the model will ever see;
+# 2. **tokenize** it: split it into *tokens*, the units of one time step (a character, a word or
+#    a piece of a word);
+# 3. map every token to an integer **id** with a *vocabulary*;
+# 4. arrange the ids in a tensor of shape **(batch size, number of steps)**. A layer such as
+#    `keras.layers.Embedding` (or a one-hot encoding) then turns every id into a vector.
+#
+# The last step hides a difficulty. Text has *long dependencies*: a pronoun may refer to a
+# person introduced pages earlier. Yet a model cannot backpropagate through a whole book of
+# about 170,000 characters in one go; that would cost too much time and memory. So we cut the
+# long sequence into shorter **fragments** of a fixed number of steps and train on minibatches
+# of fragments. This chapter prepares the ids; Chapter 3 builds the minibatches properly (with
+# random and sequential partitioning), on top of the language models that need them.
+
+# %% [markdown]
+# ## 2.2 Loading *The Time Machine*
+#
+# The workbook never embeds data in a chapter. Each data set is described by a small JSON file
+# in the repository's `datasets/` folder: where the file comes from, its licence, its size and
+# its SHA-256 hash. `rnnkit.datasets.load_text(name)` looks for the file, checks the hash, and
+# only then returns its contents. A different or truncated file raises an error instead of
+# silently changing every number below.
+#
+# The file is looked up in this order:
+#
+# 1. the folder named by the environment variable `RNNKIT_DATA_DIR` (handy offline: download the
+#    file once on a machine with internet access, put it in a folder, and point the variable at
+#    that folder, e.g. `export RNNKIT_DATA_DIR=~/data` before starting Jupyter);
+# 2. a cache folder (`~/.cache/rnnkit/datasets`, or `RNNKIT_CACHE_DIR`);
+# 3. a download from the registry's URL into the cache.
+#
+# The text itself is a public-domain Project Gutenberg edition of the novel, as hosted by the
+# *Dive into Deep Learning* project.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+entry = datasets.info("timemachine")
+print("file:   ", entry.filename)
+print("from:   ", entry.url)
+print("licence:", entry.licence)
+print("bytes:  ", entry.size)
+print("sha256: ", entry.sha256)
+
+# %%
+raw = datasets.load_text("timemachine")
+print("loaded from:", datasets.path("timemachine").parent)
+
+# %% [markdown]
+# The raw text is one string. Its lines are short, as in the printed book, and many are blank
+# (between paragraphs and around the chapter headings). Here are the first few non-blank lines.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+raw_lines = raw.splitlines()
+print(f"{len(raw):,} characters on {len(raw_lines):,} lines")
+non_blank = [line for line in raw_lines if line.strip()]
+for line in non_blank[:3]:
+    print(repr(line))
+
+# %% [markdown]
+# ## 2.3 Cleaning
+#
+# Every distinct symbol that survives cleaning becomes part of what the model must learn to
+# predict. The classic choice for a first character-level language model is drastic:
+# `text.clean(raw)` replaces every run of characters that are not ASCII letters (punctuation,
+# digits, newlines, accented letters) by a single space and lower-cases the rest. What is left
+# is an alphabet of 26 letters plus the space.
+#
+# That is a modelling decision, not a law. Capitals tell where sentences and names begin, and
+# punctuation carries meaning ("let's eat, grandma" is not "let's eat grandma"). Two switches
+# keep them: `keep_case=True` keeps capitals, and `keep_punctuation=True` keeps every
+# non-space character and only squeezes runs of whitespace (newlines included) into one space.
+# A made-up sentence shows the four variants.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sample = 'In 1895, the café\'s\nclock said: "Ten past eight!"  Nobody believed it...'
+print("raw:                 ", repr(sample))
+for keep_case in (False, True):
+    for keep_punctuation in (False, True):
+        cleaned_sample = text.clean(sample, keep_case=keep_case, keep_punctuation=keep_punctuation)
+        label = f"case={keep_case!s:5} punct={keep_punctuation!s:5}"
+        print(f"{label} {cleaned_sample!r}")
+
+# %% [markdown]
+# Note what the default does to the accented letter: "é" is not an ASCII letter, so "café"
+# becomes "caf" and a space. Such losses are rare in this English book but would matter in
+# French. On the book itself, cleaning shrinks the set of distinct characters considerably and
+# removes only a few percent of the characters (mostly newlines and punctuation that become
+# spaces).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cleaned = text.clean(raw)
+print(f"raw:     {len(raw):,} characters, {len(set(raw))} distinct")
+print(f"cleaned: {len(cleaned):,} characters, {len(set(cleaned))} distinct")
+print(
+    "characters lost:", len(set(raw) - set(cleaned)), "e.g.", sorted(set(raw) - set(cleaned))[:12]
+)
+for line in non_blank[2:4]:
+    print(repr(text.clean(line)))
+
+# %% [markdown]
+# ## 2.4 Tokenization: characters, words or subwords?
+#
+# A token is what the model reads and predicts at one time step. The choice of token fixes two
+# numbers that pull in opposite directions:
+#
+# - the **vocabulary size** $V$: the output layer of a language model scores all $V$ tokens at
+#   every step (a softmax over $V$ classes), so its cost grows with $V$;
+# - the **sequence length** $T$: the number of steps the recurrent network must run, and the
+#   distance over which it must carry information.
+#
+# ### Characters
+#
+# With characters as tokens the vocabulary is tiny (27 symbols after classic cleaning), and no
+# token is ever unknown. The price: sequences are long, and the model must learn spelling from
+# scratch before it can learn anything about words.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+char_tokens = text.tokenize_chars(cleaned)
+print(char_tokens[:24])
+print(f"{len(char_tokens):,} character tokens, {len(set(char_tokens))} distinct")
+
+# %% [markdown]
+# ### Words
+#
+# With words as tokens each step carries much more meaning, and spelling comes for free. But
+# what is a word? tensorflow-text offers tokenizers that run as TensorFlow ops (so they also
+# work inside `tf.data` pipelines):
+#
+# - `WhitespaceTokenizer` splits on whitespace only, so punctuation sticks to its word;
+# - `UnicodeScriptTokenizer` also splits where the Unicode script changes: letters, digits
+#   and punctuation become separate tokens.
+#
+# `text.tokenize_words(text, method=...)` wraps both. Compare them on a made-up sentence.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sentence = "Deep learning is fun. Isn't it? The café charged $3.50--twice!"
+print("whitespace:    ", text.tokenize_words(sentence, method="whitespace"))
+print("unicode_script:", text.tokenize_words(sentence, method="unicode_script"))
+
+# %% [markdown]
+# Neither is perfect: the whitespace tokenizer treats "fun." and "fun" as two different words,
+# while the script tokenizer tears "Isn't" into three tokens and glues the digits and dashes of
+# "$3.50--" together. On the whole book the choice changes the number of distinct words a lot;
+# cleaned text split on spaces gives the smallest vocabulary, because case and punctuation are
+# gone.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+word_tokenizations = {
+    "raw text, whitespace": text.tokenize_words(raw, method="whitespace"),
+    "raw text, unicode_script": text.tokenize_words(raw, method="unicode_script"),
+    "cleaned text, split on spaces": cleaned.split(),
+}
+for name, tokens in word_tokenizations.items():
+    print(f"{name:30} {len(tokens):6,} tokens {len(set(tokens)):6,} distinct")
+words = word_tokenizations["cleaned text, split on spaces"]
+
+# %% [markdown]
+# Word vocabularies have two problems.
+#
+# *The output layer is large.* A language model with a hidden state of 256 numbers needs an
+# output layer with $256 \cdot V + V$ parameters, and computes $V$ scores at every step. Even
+# this short book has thousands of distinct words; a large corpus has hundreds of thousands.
+#
+# *Unseen words.* Whatever vocabulary we build from training text, new text contains words that
+# are not in it. Build a vocabulary from the first 90% of the book and count how many word
+# tokens of the last 10% it does not know (they would all become the single token `<unk>`,
+# introduced in Section 2.5).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+hidden = 256
+for level, vocab_size in [
+    ("characters", len(set(char_tokens)) + 1),
+    ("words", len(set(words)) + 1),
+]:
+    num_params = hidden * vocab_size + vocab_size
+    print(f"{level:10} V = {vocab_size:5,}: output layer has {num_params:9,} parameters")
+
+train_words, valid_words = sequences.train_valid_split(words, valid_fraction=0.1)
+seen = set(train_words)
+unseen = [word for word in valid_words if word not in seen]
+print(
+    f"held-out word tokens: {len(valid_words):,}, unknown to the training vocabulary: "
+    f"{len(unseen):,} ({len(unseen) / len(valid_words):.1%})"
+)
+print("a few of them:", sorted(set(unseen))[:8])
+
+# %% [markdown]
+# ### Subwords: byte-pair encoding
+#
+# Byte-pair encoding sits in the "Goldilocks zone" between the two: its tokens are frequent
+# pieces of words, often syllables, prefixes and endings ("th", "ing", "ed"). Frequent words
+# end up as a single token, rare words as a few pieces, and an unseen word can still be spelled
+# from pieces (in the worst case from single characters), so there is no unknown word.
+#
+# The learning algorithm is short:
+#
+# 1. count the words of the corpus and write every word as its characters followed by an
+#    end-of-word marker `</w>` (so the learner can tell a word's ending from its middle);
+# 2. count every pair of adjacent symbols, weighted by the count of the word it occurs in;
+# 3. merge the most frequent pair into a new symbol everywhere (ties go to the alphabetically
+#    smaller pair, so the result never depends on the order of the words);
+# 4. repeat steps 2 and 3 for a chosen number of merges. Every merge adds one symbol to the
+#    vocabulary and shortens the encoded corpus.
+#
+# `rnnkit.bpe` implements this in plain Python so we can watch it. `count_pairs` does step 2,
+# `merge_step` does steps 2 and 3 once. Here it runs on a made-up table of word counts.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+toy_counts = {"tick": 7, "ticks": 2, "tock": 5, "stock": 3, "stick": 4, "sock": 2}
+word_freqs = {(*word, bpe.END_OF_WORD): count for word, count in toy_counts.items()}
+
+
+def show(word_freqs):
+    """Print every word of a BPE table as its current symbols, with its count."""
+    print(
+        "   ", ", ".join(f"{' '.join(symbols)} ({count})" for symbols, count in word_freqs.items())
+    )
+
+
+show(word_freqs)
+for step in range(1, 6):
+    top_pairs = bpe.count_pairs(word_freqs).most_common(3)
+    pair, word_freqs = bpe.merge_step(word_freqs)
+    print(f"step {step}: top pairs {top_pairs} -> merge {pair}")
+    show(word_freqs)
+
+# %% [markdown]
+# The first merge joins "c" and "k", which occur together in every word. The second one makes
+# "ck</w>", a word *ending*; later merges build "tick</w>" (now a single token) and "ock</w>".
+# Meanwhile "ticks" is still "ti ck s </w>": too rare to deserve its own symbol yet.
+#
+# On the book we let the learner run for `BPE_MERGES` merges and record how long the encoded
+# book is after each merge. (`BytePairEncoding.fit` runs the same loop; we write it out once to
+# see the curve.)
+
+# %%
+book_freqs = bpe.BytePairEncoding().word_frequencies(cleaned)
+book_lengths = [sum(len(symbols) * count for symbols, count in book_freqs.items())]
+for _ in range(BPE_MERGES):
+    pair, book_freqs = bpe.merge_step(book_freqs)
+    book_lengths.append(sum(len(symbols) * count for symbols, count in book_freqs.items()))
+
+plt.figure(figsize=(6, 3))
+plt.plot(np.arange(len(book_lengths)), book_lengths)
+plt.xlabel("number of merges")
+plt.ylabel("symbols in the book")
+plt.title("Every merge shortens the encoded book")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The first merges pay off most: they join pairs that occur thousands of times. Later merges
+# mostly build whole, rarer words and save less each. Now fit the tokenizer itself and look at
+# the first merges and at how it splits a few words, including one that is not in the book.
+
+# %%
+book_bpe = bpe.BytePairEncoding().fit(cleaned, num_merges=BPE_MERGES)
+print(f"{len(book_bpe.merges)} merges, vocabulary of {len(book_bpe.vocabulary)} symbols")
+print("first merges:", [" + ".join(pair) for pair in book_bpe.merges[:12]])
+for word in ["the", "traveller", "machine", "psychologist", "incandescent", "timetravelling"]:
+    print(f"{word:15} -> {book_bpe.encode(word)}")
+
+# %% [markdown]
+# Frequent words become one symbol, rarer ones a handful of pieces, and the made-up
+# "timetravelling" is spelled from pieces the learner found in other words. Decoding joins the
+# pieces and turns each `</w>` back into a word boundary:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+phrase = "the machine was timetravelling"
+print(book_bpe.decode(book_bpe.encode(phrase)) == phrase)
+
+# %% [markdown]
+# ### Subwords in the graph: sentencepiece
+#
+# A pure-Python tokenizer cannot run inside a TensorFlow graph, so it cannot be part of a
+# `tf.data` pipeline or a saved model. The sentencepiece library trains BPE models very fast in
+# C++, and tensorflow-text's `SentencepieceTokenizer` applies such a model as a TensorFlow op.
+#
+# `bpe.train_sentencepiece_bpe(lines, vocab_size)` trains a model in memory (no files) and
+# returns it as bytes; `bpe.SentencePieceBPE(model)` wraps it as TensorFlow ops. Instead of an
+# end-of-word marker, sentencepiece marks the *start* of a word with "▁". Ids 0 to 3 are
+# reserved for padding, `<unk>`, and the begin/end-of-sequence tokens. We train on the cleaned
+# lines of the book (one line per sentence), so that all tokenizers in this chapter see the
+# same symbols.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+clean_lines = [text.clean(line) for line in raw_lines]
+clean_lines = [line for line in clean_lines if line]
+sp_model = bpe.train_sentencepiece_bpe(clean_lines, vocab_size=SP_VOCAB_SIZE)
+sp = bpe.SentencePieceBPE(sp_model)
+print("vocabulary size:", sp.vocab_size, " pad id:", sp.pad_id, " unk id:", sp.unk_id)
+
+sp_sentence = "the time traveller rebooted his machine and smiled"
+pieces = sp.tokenize_pieces(sp_sentence)
+ids = sp.tokenize(sp_sentence)
+print("pieces:", [piece.decode("utf-8") for piece in pieces.numpy()])
+print("ids:   ", ids.numpy().tolist())
+print("back:  ", sp.detokenize(ids).numpy().decode("utf-8"))
+
+# %% [markdown]
+# Because tokenizing is a TensorFlow op, it can sit in `Dataset.map`. The pipeline below turns
+# strings into padded batches of ids, exactly the (batch, steps) tensors a model consumes;
+# padding uses id 0, which detokenizes to nothing.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+sentences = tf.data.Dataset.from_tensor_slices(
+    [
+        "the time traveller smiled",
+        "a strange machine stood in the laboratory",
+        "we sat and listened",
+        "nobody believed him",
+    ]
+)
+id_batches = sentences.map(sp.tokenize).padded_batch(2, padding_values=sp.pad_id)
+for batch in id_batches:
+    print("shape", tuple(batch.shape))
+    print(batch.numpy())
+    print([line.decode("utf-8") for line in sp.detokenize(batch).numpy()])
+
+# %% [markdown]
+# ### Comparing the levels
+#
+# How long is the book, and how long is an average line, in each kind of token? And how many
+# distinct tokens does each level need? For a fair comparison every tokenizer reads the cleaned
+# text (characters count the spaces as tokens; the BPE tokens carry the word boundaries).
+
+# %%
+sp_line_lengths = sp.tokenize(clean_lines).row_lengths().numpy()
+levels = {
+    "characters": (len(set(char_tokens)), len(char_tokens)),
+    "words": (len(set(words)), len(words)),
+    f"BPE ({len(book_bpe.merges)} merges)": (
+        len(book_bpe.vocabulary),
+        len(book_bpe.encode(cleaned)),
+    ),
+    f"sentencepiece ({sp.vocab_size})": (sp.vocab_size, int(sp_line_lengths.sum())),
+}
+print(f"{'level':24} {'vocabulary':>10} {'book length':>12} {'per line':>9}")
+for level, (vocab_size, book_length) in levels.items():
+    print(f"{level:24} {vocab_size:10,} {book_length:12,} {book_length / len(clean_lines):9.1f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+names = [name.replace(" (", "\n(") for name in levels]
+axes[0].bar(names, [vocab_size for vocab_size, _ in levels.values()])
+axes[0].set_yscale("log")
+axes[0].set_title("vocabulary size (log scale)")
+axes[1].bar(names, [book_length for _, book_length in levels.values()])
+axes[1].set_title("tokens in the book")
+for ax in axes:
+    ax.tick_params(axis="x", labelsize=7)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Characters give the longest sequences with the smallest vocabulary, words the shortest
+# sequences with the largest vocabulary, and BPE lands in between on both axes, with a knob
+# (the number of merges) to choose where. Small teaching models often pick characters, because
+# a tiny output layer trains fast on a laptop; large language models use BPE-like subwords.
+
+# %% [markdown]
+# ## 2.5 The vocabulary
+#
+# A vocabulary assigns every token an integer id and maps back. `rnnkit.vocab.Vocab` builds one
+# deterministically from a list of tokens:
+#
+# - id 0 is always `<unk>`, the *unknown* token: any token without an id of its own maps to 0
+#   instead of raising an error;
+# - the `reserved_tokens` come next, e.g. `<pad>` for padding and `<bos>`/`<eos>` for the
+#   beginning and end of a sequence, whether or not they occur in the text;
+# - then every token seen at least `min_freq` times, most frequent first (ties alphabetically).
+#
+# Lookups work in both directions, and on nested lists too (for example a batch of sentences).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+word_vocab = Vocab(words, reserved_tokens=["<pad>", "<bos>", "<eos>"])
+print(word_vocab)
+print("first ids:", word_vocab.idx_to_token[:12])
+query = "the time traveller rebooted his machine".split()
+print("ids of", query, "->", word_vocab[query])
+nested = [["the", "machine"], ["quantum", "time", "travel"]]
+print("nested:", word_vocab[nested], "->", word_vocab.to_tokens(word_vocab[nested]))
+print("'rebooted' in vocab:", "rebooted" in word_vocab, " id of <pad>:", word_vocab["<pad>"])
+
+# %% [markdown]
+# The vocabulary keeps the frequency table of the corpus, *including* tokens that `min_freq`
+# dropped, so the whole distribution stays available.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(word_vocab.token_freqs[:10])
+print({word: word_vocab.frequency(word) for word in ["time", "machine", "traveller", "quantum"]})
+
+# %% [markdown]
+# ### Rare tokens and `min_freq`
+#
+# Half of the distinct words occur only once. A model can hardly learn anything about a word
+# it sees once, yet each such word costs a row of the output layer. Raising `min_freq` maps
+# rare words to `<unk>`. The vocabulary shrinks much faster than the running text loses its
+# ids, because rare words are, by definition, rare in the text.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+min_freqs = [1, 2, 3, 5, 10, 20, 50, 100]
+vocab_sizes, unk_fractions = [], []
+for min_freq in min_freqs:
+    vocab_m = Vocab(words, min_freq=min_freq)
+    unk_fraction = float(np.mean(np.array(vocab_m[words]) == vocab_m.unk))
+    vocab_sizes.append(len(vocab_m))
+    unk_fractions.append(unk_fraction)
+    print(
+        f"min_freq={min_freq:3}: {len(vocab_m):5,} ids, {unk_fraction:6.1%} of word tokens -> <unk>"
+    )
+
+# %%
+fig, ax_size = plt.subplots(figsize=(6, 3))
+ax_size.plot(min_freqs, vocab_sizes, "o-", color="C0")
+ax_size.set_xscale("log")
+ax_size.set_xlabel("min_freq")
+ax_size.set_ylabel("vocabulary size", color="C0")
+ax_unk = ax_size.twinx()
+ax_unk.plot(min_freqs, 100 * np.array(unk_fractions), "s--", color="C1")
+ax_unk.set_ylabel("% of tokens that are <unk>", color="C1")
+plt.title("Word vocabulary of The Time Machine")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Already `min_freq=2` halves the vocabulary at the price of about 7% `<unk>` tokens, and
+# `min_freq=5` cuts it by a factor of more than five. On a book this short the price is still
+# high (almost a fifth of the words at `min_freq=5`); on a corpus a thousand times larger the
+# same threshold removes a much smaller share of the text, since every word has more
+# chances to be seen five times. Characters never face this trade-off here: after cleaning,
+# all 27 symbols are frequent.
+#
+# ### Saving and loading
+#
+# A trained model is useless without the exact vocabulary it was trained with: id 17 must mean
+# the same token at prediction time. `Vocab.save` writes a small JSON file (atomically) and
+# `Vocab.load` reads and checks it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with tempfile.TemporaryDirectory() as folder:
+    saved = word_vocab.save(Path(folder) / "words.json")
+    loaded = Vocab.load(saved)
+print("round trip equal:", loaded == word_vocab, " size:", len(loaded))
+print(loaded[query] == word_vocab[query])
+
+# %% [markdown]
+# ### Putting it together
+#
+# Here is the whole path on characters: a character vocabulary (28 ids: `<unk>`, 26 letters and
+# the space), the book as one long list of ids, and the first fragments of 10 steps stacked into
+# a (batch, steps) array. Cutting the book into consecutive fragments like this is the simplest
+# partitioning; Chapter 3 adds random offsets and shuffling.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+char_vocab = Vocab(char_tokens)
+corpus = np.array(char_vocab[char_tokens], dtype=np.int32)
+print(char_vocab, "corpus:", corpus.shape, corpus.dtype)
+batch_size, num_steps = 3, 10
+fragments = corpus[: batch_size * num_steps].reshape(batch_size, num_steps)
+print(fragments)
+print(["".join(row) for row in char_vocab.to_tokens(fragments)])
+
+# %% [markdown]
+# ## 2.6 Corpus statistics
+#
+# Before modelling a corpus, look at it. How big is it, which tokens dominate, and how many are
+# rare?
+
+# %%
+# NBVAL_CHECK_OUTPUT
+word_counts = Counter(words)
+letter_counts = Counter(cleaned.replace(" ", ""))
+once = sum(1 for count in word_counts.values() if count == 1)
+top10 = sum(count for _, count in word_counts.most_common(10))
+print(f"characters (cleaned): {len(cleaned):,}   letters: {sum(letter_counts.values()):,}")
+print(f"words: {len(words):,}   distinct words: {len(word_counts):,}")
+print(f"words seen once: {once:,} ({once / len(word_counts):.0%} of the distinct words)")
+print(f"the 10 most frequent words make up {top10 / len(words):.0%} of the text")
+print("top words:  ", word_counts.most_common(10))
+print("top letters:", letter_counts.most_common(10))
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+top_words = word_counts.most_common(15)
+axes[0].bar([word for word, _ in top_words], [count for _, count in top_words])
+axes[0].set_title("15 most frequent words")
+axes[0].tick_params(axis="x", rotation=60, labelsize=8)
+letters = sorted(letter_counts.items(), key=lambda pair: -pair[1])
+axes[1].bar([letter for letter, _ in letters], [count for _, count in letters])
+axes[1].set_title("letter counts")
+axes[1].tick_params(axis="x", labelsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The most frequent words are short function words ("the", "and", "of", "i", "a"): they carry
+# grammar rather than content, and are often called *stop words*. The letters follow the
+# familiar English order, with "e" and "t" in front.
+#
+# Sorting all word counts from largest to smallest shows the shape of the whole distribution:
+# a few words are extremely common, and a *long tail* of thousands of words occur only a few
+# times each. On a logarithmic count axis the tail is visible at all; on a linear one it would
+# vanish into the x-axis.
+
+# %%
+ranked_counts = np.array(sorted(word_counts.values(), reverse=True))
+plt.figure(figsize=(6, 3))
+plt.plot(np.arange(1, len(ranked_counts) + 1), ranked_counts)
+plt.yscale("log")
+plt.xlabel("rank of the word")
+plt.ylabel("count (log scale)")
+plt.title("Word counts, most frequent first")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The curve falls steeply and then flattens into long steps of words seen twice and once. Chapter
+# 3 puts the rank on a logarithmic axis as well, finds an almost straight line, Zipf's law, and
+# sees what it means for counting-based language models of pairs and triples of words.
+#
+# ## Summary
+#
+# - Text becomes tensors in four steps: clean, tokenize, map tokens to ids with a vocabulary,
+#   and cut the long id sequence into fragments of shape (batch, steps).
+# - Cleaning decides what the model can see; the classic cleaning leaves 26 letters and the
+#   space, and switches keep case or punctuation when they matter.
+# - Character tokens: tiny vocabulary, long sequences, spelling must be learned. Word tokens:
+#   short sequences, but a large output layer and unknown words. BPE subwords sit in between and
+#   can spell any word from frequent pieces.
+# - BPE learns by merging the most frequent adjacent pair again and again; sentencepiece does
+#   the same fast, and tensorflow-text applies it inside `tf.data` pipelines.
+# - A `Vocab` reserves id 0 for `<unk>`, then reserved tokens, then tokens by frequency;
+#   `min_freq` removes the long tail of rare tokens at a small cost in `<unk>` tokens.
+#
+# ## Exercises
+#
+# 1. **A vocabulary method (coding).** Write a function `coverage(vocab, tokens)` that returns
+#    the fraction of `tokens` (a flat list of str) that have an id of their own in `vocab`, that
+#    is, that do not map to `<unk>` (reserved tokens count as covered). Check it against the
+#    `min_freq` table of Section 2.5, and use it to compare how well vocabularies built from the
+#    first 90% of the book with `min_freq` 1, 2 and 5 cover the last 10%.
+# 2. **One BPE merge step (coding).** Without using `rnnkit.bpe`, write `my_merge_step(word_freqs)`
+#    that counts adjacent pairs (weighted by word counts), picks the most frequent pair with ties
+#    broken by the alphabetically smallest pair, and returns the pair and the new table. Run it
+#    five times on the toy table of Section 2.4 and check that you get exactly the merges of
+#    `bpe.merge_step`. Why must every occurrence inside one word be merged left to right?
+# 3. **A tokenizer that keeps punctuation (coding).** Write a tokenizer with the `re` module
+#    that lower-cases the text, keeps words with inner apostrophes ("isn't") as one token, and
+#    makes every other punctuation mark its own token. Compare its output with both
+#    tensorflow-text tokenizers on the sentence of Section 2.4, and report how many distinct
+#    tokens it finds in the raw book.
+# 4. **Where is the sweet spot? (coding)** Train sentencepiece models with vocabulary sizes
+#    100, 300, 1000, 3000 and 5000 on the cleaned lines, and plot the number of tokens in the
+#    book against the vocabulary size. Which sizes fail, and why? (Read the error message.)
+# 5. **Case and punctuation (question).** Build word vocabularies from `text.clean(raw)`,
+#    `text.clean(raw, keep_case=True)` and `text.clean(raw, keep_punctuation=True)`. Predict
+#    first, then measure: which changes the vocabulary size more, and why? For which tasks
+#    would you keep each?
+# 6. **Unknown tokens (question).** A character vocabulary built from the cleaned book has no
+#    unknown tokens on the held-out 10%, a word vocabulary has many. Would a BPE tokenizer fitted
+#    on the first 90% ever produce a symbol outside its vocabulary on new text? What happens if
+#    the new text was cleaned with `keep_case=True`?
