@@ -3,6 +3,8 @@
 #   make test       ruff, unit tests, notebook/source sync, nbval over every chapter in quick mode
 #   make notebooks  rebuild chapters/*.ipynb from their .py and execute them (full mode)
 #   make lab        JupyterLab on chapters/
+#   make release    student copies of every chapter -> build/student/
+#   make grade SUBMISSIONS='a.ipynb b.ipynb'   autograde submissions -> grades.csv, grades.json
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -14,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	--nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: venv workbook test lint unit nbval notebooks lab clean
+.PHONY: venv workbook test lint unit nbval notebooks lab release grade clean
 
 venv:
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -46,6 +48,12 @@ test: lint unit nbval
 lab: venv
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[lab]'
 	$(VENV)/bin/jupyter lab --notebook-dir=chapters
+
+release: venv
+	$(PY) -m rnnkit release --verify --out build/student $(CHAPTER)
+
+grade: venv
+	$(PY) -m rnnkit grade $(SUBMISSIONS) --out grades.csv --json grades.json --jobs 2
 
 clean:
 	rm -rf build
