@@ -1,0 +1,137 @@
+"""Generating text with a trained :class:`rnnkit.lm.RNNLM`, one token at a time.
+
+The model first reads the prefix in one go, which leaves it in the state "having read the
+prefix" and gives a distribution for the next token. Then it repeats: pick a token, feed that
+single token from the current state, get the next distribution. The prefix is never re-read.
+
+How the token is picked:
+
+* ``"greedy"``: the most likely token (ties go to the lowest id). Deterministic, and prone to
+  loops such as "the the the".
+* ``"temperature"``: sample from ``softmax(logits / temperature)``. Below 1 the distribution
+  sharpens towards greedy, above 1 it flattens towards uniform.
+* ``"top-k"``: keep the ``top_k`` most likely tokens, then sample among them as above.
+
+``"<unk>"`` and the vocabulary's reserved tokens (``"<pad>"``, ``"<eos>"``, ...) are never
+produced: their logits are set to minus infinity before picking.
+"""
+
+import warnings
+
+import numpy as np
+
+from rnnkit.lm import RNNLM
+
+STRATEGIES = ("greedy", "temperature", "top-k")
+
+
+def _check_arguments(model, vocab, num_tokens, strategy, temperature, top_k):
+    if not isinstance(model, RNNLM):
+        raise ValueError(f"model must be an rnnkit.lm.RNNLM, got {type(model).__name__}")
+    if not model.is_causal:
+        raise ValueError(
+            f"model cannot generate text: its recurrent layer {type(model.rnn).__name__} also "
+            "reads the sequence backwards, so it was trained to see the very token it predicts, "
+            "which does not exist yet when generating. Use a forward-only recurrent layer."
+        )
+    if len(vocab) != model.vocab_size:
+        raise ValueError(
+            f"the model has vocab_size={model.vocab_size} but the vocabulary has {len(vocab)} "
+            "tokens: pass the vocabulary the model was trained with"
+        )
+    if isinstance(num_tokens, bool) or not isinstance(num_tokens, int | np.integer):
+        raise ValueError(f"num_tokens must be an integer >= 0, got {num_tokens!r}")
+    if num_tokens < 0:
+        raise ValueError(f"num_tokens must be an integer >= 0, got {num_tokens!r}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float | np.floating):
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    if not 0 < temperature < float("inf"):
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    if strategy == "top-k" and (
+        isinstance(top_k, bool)
+        or not isinstance(top_k, int | np.integer)
+        or not 1 <= top_k <= len(vocab)
+    ):
+        raise ValueError(
+            f"top_k must be an integer in [1, vocabulary size {len(vocab)}], got {top_k!r}"
+        )
+
+
+def _pick(logits, strategy, temperature, top_k, rng):
+    """Choose the next id from masked ``logits`` (float64, -inf for forbidden tokens)."""
+    if strategy == "greedy":
+        return int(np.argmax(logits))
+    if strategy == "top-k":
+        # A stable sort keeps ties in id order, so the same seed always gives the same text.
+        keep = np.argsort(-logits, kind="stable")[:top_k]
+        cut = np.full_like(logits, -np.inf)
+        cut[keep] = logits[keep]
+        logits = cut
+    scaled = logits / temperature
+    probs = np.exp(scaled - scaled.max())
+    probs /= probs.sum()
+    return int(rng.choice(len(probs), p=probs))
+
+
+def generate(
+    model,
+    vocab,
+    prefix,
+    num_tokens,
+    strategy="greedy",
+    temperature=1.0,
+    top_k=5,
+    seed=0,
+    tokenizer=list,
+    separator="",
+):
+    """Continue ``prefix`` by ``num_tokens`` tokens; return the prefix and its continuation.
+
+    ``tokenizer`` splits the prefix into tokens (characters by default; ``str.split`` for a word
+    model) and ``separator`` joins the tokens of the result (``""`` for characters, ``" "`` for
+    words). Prefix tokens missing from ``vocab`` are read as ``"<unk>"``, with a warning that
+    names them. An empty prefix starts from the zero state and reads one start token, the
+    vocabulary's most frequent token (the space, in a character vocabulary of English text),
+    which is not part of the result.
+
+    ``temperature`` applies to ``"temperature"`` and ``"top-k"``; ``top_k`` only to ``"top-k"``
+    (and is only checked then). Sampling draws from a NumPy generator seeded with ``seed``: the
+    same seed gives the same text, and no global random state is read or changed.
+    """
+    _check_arguments(model, vocab, num_tokens, strategy, temperature, top_k)
+    if not isinstance(prefix, str):
+        raise ValueError(f"prefix must be a str, got {type(prefix).__name__}")
+    tokens = list(tokenizer(prefix))
+    unknown = sorted({token for token in tokens if token not in vocab})
+    if unknown:
+        warnings.warn(
+            f"prefix tokens {unknown} are not in the vocabulary; they are read as "
+            f"{vocab.unk_token!r}",
+            stacklevel=2,
+        )
+    if tokens:
+        ids = vocab[tokens]
+    else:
+        if not vocab.token_freqs:
+            raise ValueError(
+                "prefix is empty and the vocabulary has no token counts to pick a start token "
+                "from: pass a non-empty prefix"
+            )
+        ids = [vocab[vocab.token_freqs[0][0]]]
+    allowed = np.ones(len(vocab), dtype=bool)
+    allowed[: 1 + len(vocab.reserved_tokens)] = False
+    if not allowed.any():
+        raise ValueError(
+            "the vocabulary holds only '<unk>' and reserved tokens: there is nothing to generate"
+        )
+    rng = np.random.default_rng(seed)
+    logits, state = model.step(np.asarray([ids], dtype=np.int32))
+    generated = []
+    for _ in range(num_tokens):
+        if generated:
+            logits, state = model.step(np.asarray([generated[-1:]], dtype=np.int32), state)
+        last = np.where(allowed, np.asarray(logits[0, -1], dtype=np.float64), -np.inf)
+        generated.append(_pick(last, strategy, temperature, top_k, rng))
+    return separator.join(tokens + vocab.to_tokens(generated))

@@ -1,0 +1,659 @@
+"""Training a recurrent language model: clipping, perplexity, two training loops, resuming.
+
+* :func:`clip_gradients` rescales all gradients together, ``g <- min(1, theta / ||g||) g``.
+* :class:`Perplexity` is ``exp`` of the mean cross-entropy, as a Keras metric.
+* :func:`train_custom` is an explicit ``tf.GradientTape`` loop that logs the gradient norm
+  before and after clipping and can carry the state from batch to batch (``stateful=True``).
+* :func:`train_fit` does the same job with ``model.compile`` and ``model.fit``.
+* :func:`evaluate_perplexity` scores a text the fair way: every token predicted from all the
+  text before it, as :func:`rnnkit.ngrams.perplexity` does for the n-gram models.
+
+Both loops stop with :class:`TrainingDivergedError` as soon as the loss is NaN or infinite, and
+both can be interrupted and resumed from a folder (``checkpoint_dir=`` / ``backup_dir=``).
+"""
+
+import json
+import math
+import numbers
+import time
+from dataclasses import asdict, dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from rnnkit.lm import RNNLM
+
+OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
+_BAD_IDS = "rnnkit: token id out of the vocabulary range"
+
+
+class TrainingDivergedError(RuntimeError):
+    """The training loss became NaN or infinite; ``epoch``, ``step`` and ``last_loss`` say where."""
+
+    def __init__(self, epoch, step, last_loss):
+        self.epoch, self.step, self.last_loss = epoch, step, last_loss
+        last = "no finite loss yet" if last_loss is None else f"last finite loss {last_loss:.4f}"
+        super().__init__(
+            f"training diverged at epoch {epoch}, step {step}: the loss is NaN or infinite "
+            f"({last}). Try a lower learning rate, or clip the gradients (clip=1.0, say)."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradient clipping and the perplexity metric
+# ---------------------------------------------------------------------------------------------
+
+
+def _positive_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _dense(gradient):
+    # An embedding's gradient arrives as IndexedSlices that may repeat rows; made dense, its
+    # norm is the norm of the true gradient.
+    return None if gradient is None else tf.convert_to_tensor(gradient)
+
+
+def global_norm(grads):
+    """The Euclidean norm of all gradients taken together as one long vector (None skipped)."""
+    squares = [tf.reduce_sum(tf.square(tf.cast(g, tf.float32))) for g in grads if g is not None]
+    if not squares:
+        return tf.constant(0.0)
+    return tf.sqrt(tf.add_n(squares))
+
+
+def clip_gradients(grads, theta):
+    """Return ``(clipped, norm)``: every gradient scaled by ``min(1, theta / norm)``.
+
+    ``norm`` is the global norm of all gradients before clipping, so after clipping the global
+    norm is ``min(norm, theta)``: a step never moves further than ``theta`` times the learning
+    rate, while its direction is kept. ``None`` gradients (variables the loss does not touch)
+    stay ``None``; all-zero gradients stay zero.
+    """
+    theta = _positive_number(theta, "theta")
+    grads = [_dense(g) for g in grads]
+    norm = global_norm(grads)
+    # theta / 0 is inf, and min(1, inf) = 1 leaves all-zero gradients alone.
+    scale = tf.minimum(1.0, theta / norm)
+    clipped = [None if g is None else g * tf.cast(scale, g.dtype) for g in grads]
+    return clipped, norm
+
+
+@keras.saving.register_keras_serializable(package="rnnkit")
+class Perplexity(keras.metrics.Metric):
+    """``exp`` of the mean cross-entropy of next-token logits against integer labels.
+
+    A model that spreads its probability evenly over ``V`` tokens scores ``V``; one that is
+    always certain and right scores 1. ``update_state(labels, logits)`` accumulates the summed
+    loss and the token count, so the result is the perplexity of all tokens seen since the last
+    ``reset_state()``, not an average of per-batch perplexities.
+    """
+
+    def __init__(self, name="perplexity", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add the cross-entropy of ``y_pred`` (logits) for labels ``y_true`` to the totals."""
+        losses = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+        if sample_weight is None:
+            weights = keras.ops.ones_like(losses)
+        else:
+            weights = keras.ops.broadcast_to(
+                keras.ops.cast(sample_weight, losses.dtype), keras.ops.shape(losses)
+            )
+        self.total.assign_add(keras.ops.sum(losses * weights))
+        self.count.assign_add(keras.ops.sum(weights))
+
+    def result(self):
+        """The perplexity of everything seen so far (1 before any update)."""
+        return keras.ops.exp(keras.ops.divide_no_nan(self.total, self.count))
+
+    def reset_state(self):
+        """Forget every token seen so far."""
+        self.total.assign(0.0)
+        self.count.assign(0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks shared by the training loops
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_model(model, allow_bidirectional=False, stateful=False):
+    if not isinstance(model, RNNLM):
+        raise ValueError(f"model must be an rnnkit.lm.RNNLM, got {type(model).__name__}")
+    if model.is_causal:
+        return
+    reason = (
+        f"its recurrent layer {type(model.rnn).__name__} reads the sequence backwards too, so "
+        "output t already sees token t + 1, the very token it should predict"
+    )
+    if stateful:
+        raise ValueError(
+            f"model cannot be trained statefully: {reason}, and a backward state cannot be "
+            "carried forward to the next batch"
+        )
+    if not allow_bidirectional:
+        raise ValueError(
+            f"model is not a next-token language model: {reason}. Its loss would fall towards 0 "
+            "by copying its input. Pass allow_bidirectional=True to train it anyway (to watch "
+            "that leak)."
+        )
+
+
+def _check_vocab(model, vocab):
+    if vocab is not None and len(vocab) != model.vocab_size:
+        raise ValueError(
+            f"the model has vocab_size={model.vocab_size} but the vocabulary has {len(vocab)} "
+            f"tokens: build the model with RNNLM(len(vocab), ...)"
+        )
+
+
+def _check_epochs(epochs):
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    return int(epochs)
+
+
+def _make_optimizer(optimizer, lr, global_clipnorm=None):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    return OPTIMIZERS[optimizer](learning_rate=lr, global_clipnorm=global_clipnorm)
+
+
+def _id_checked(dataset, vocab_size, name):
+    """``dataset`` with int32 batches and an in-pipeline check that every id is in range."""
+    spec = getattr(dataset, "element_spec", None)
+    if not (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and all(
+            isinstance(s, tf.TensorSpec) and s.dtype.is_integer and s.shape.rank == 2 for s in spec
+        )
+    ):
+        raise ValueError(
+            f"{name} must be a tf.data.Dataset of (X, Y) batches of token ids with shape "
+            f"(batch, num_steps), such as rnnkit.sequences.random_batches(...); got {spec!r}"
+        )
+
+    def check(x, y):
+        x, y = tf.cast(x, tf.int32), tf.cast(y, tf.int32)
+        both = tf.concat([tf.reshape(x, [-1]), tf.reshape(y, [-1])], 0)
+        ok = tf.logical_and(tf.reduce_min(both) >= 0, tf.reduce_max(both) < vocab_size)
+        with tf.control_dependencies([tf.debugging.Assert(ok, [_BAD_IDS])]):
+            return tf.identity(x), tf.identity(y)
+
+    return dataset.map(check)
+
+
+def _id_range(dataset):
+    """Smallest and largest token id in one pass over ``dataset``."""
+    low, high = dataset.reduce(
+        (tf.constant(np.iinfo(np.int64).max), tf.constant(np.iinfo(np.int64).min)),
+        lambda acc, xy: (
+            tf.minimum(acc[0], tf.cast(tf.reduce_min(tf.stack(xy)), tf.int64)),
+            tf.maximum(acc[1], tf.cast(tf.reduce_max(tf.stack(xy)), tf.int64)),
+        ),
+    )
+    return int(low), int(high)
+
+
+def _explain_bad_ids(err, vocab_size, named_datasets):
+    """Turn the in-pipeline id check's failure into a ValueError naming both sizes.
+
+    Returns ``err`` itself when it is another error, or when no dataset shows a bad id on this
+    pass (a dataset that redraws its cuts may leave the bad id out).
+    """
+    if _BAD_IDS not in str(err):
+        return err
+    for name, dataset in named_datasets:
+        if dataset is None:
+            continue
+        low, high = _id_range(dataset)
+        if low < 0 or high >= vocab_size:
+            return ValueError(
+                f"{name} holds token ids from {low} to {high}, but the model has "
+                f"vocab_size={vocab_size} (ids 0..{vocab_size - 1}): build the model with the "
+                "size of the vocabulary that encoded the data, RNNLM(len(vocab), ...)"
+            )
+    return err
+
+
+# ---------------------------------------------------------------------------------------------
+# Path 1: an explicit training loop
+# ---------------------------------------------------------------------------------------------
+
+
+def token_loss(labels, logits):
+    """Mean cross-entropy (nats per token) of ``logits`` for integer ``labels``, over all tokens."""
+    return keras.ops.mean(
+        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    )
+
+
+def loss_and_gradients(model, inputs, labels, initial_state=None):
+    """Return ``(loss, gradients, final_state)`` for one batch.
+
+    ``initial_state`` (None = zeros) enters as a constant (``tf.stop_gradient``): gradients
+    reach back to the first step of this batch and no further, never into the batches that
+    produced the state. That is truncated backpropagation through time.
+    """
+    if initial_state is not None:
+        initial_state = keras.tree.map_structure(tf.stop_gradient, initial_state)
+    with tf.GradientTape() as tape:
+        logits, final_state = model(
+            inputs, initial_state=initial_state, return_state=True, training=True
+        )
+        loss = token_loss(labels, logits)
+    return loss, tape.gradient(loss, model.trainable_variables), final_state
+
+
+@dataclass
+class TrainingHistory:
+    """What :func:`train_custom` measured: one entry per epoch, or per step for ``step_*``.
+
+    ``grad_norm`` is the mean global gradient norm of an epoch before clipping and
+    ``clipped_grad_norm`` after it (equal when there is no clipping). ``val_*`` stay empty
+    without validation data. ``tokens_per_s`` includes tracing time in the first epoch.
+    """
+
+    loss: list = field(default_factory=list)
+    perplexity: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_perplexity: list = field(default_factory=list)
+    grad_norm: list = field(default_factory=list)
+    clipped_grad_norm: list = field(default_factory=list)
+    tokens_per_s: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)
+    step_grad_norm: list = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded."""
+        return len(self.loss)
+
+
+def _compile_train_step(model, optimizer, clip, jit_compile):
+    def train_step(inputs, labels, state):
+        loss, grads, final_state = loss_and_gradients(model, inputs, labels, state)
+        if clip is None:
+            norm = global_norm(grads)
+            clipped_norm = norm
+        else:
+            grads, norm = clip_gradients(grads, clip)
+            # ||min(1, theta/||g||) g|| = min(||g||, theta)
+            clipped_norm = tf.minimum(norm, clip)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss, norm, clipped_norm, final_state
+
+    return tf.function(train_step, jit_compile=jit_compile, reduce_retracing=True)
+
+
+def _compile_eval_step(model):
+    def eval_step(inputs, labels, state):
+        logits, final_state = model(inputs, initial_state=state, return_state=True)
+        losses = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        return tf.reduce_sum(losses), final_state
+
+    return tf.function(eval_step, reduce_retracing=True)
+
+
+class _States:
+    """Hands out the initial state of each batch: zeros, or the last batch's final state."""
+
+    def __init__(self, model, stateful):
+        self.model, self.stateful = model, stateful
+        self.zeros = {}
+        self.carried = None
+
+    def reset(self):
+        self.carried = None
+
+    def initial(self, batch_size):
+        if self.carried is not None:
+            carried_size = keras.tree.flatten(self.carried)[0].shape[0]
+            if carried_size != batch_size:
+                raise ValueError(
+                    f"stateful training needs batches of one size, got {carried_size} then "
+                    f"{batch_size}: use rnnkit.sequences.sequential_batches"
+                )
+            return self.carried
+        if batch_size not in self.zeros:
+            self.zeros[batch_size] = self.model.zero_state(batch_size)
+        return self.zeros[batch_size]
+
+    def update(self, final_state):
+        if self.stateful:
+            self.carried = final_state
+
+
+def _dataset_loss(eval_step, dataset, states):
+    states.reset()
+    total, count = 0.0, 0
+    for inputs, labels in dataset:
+        loss_sum, final_state = eval_step(inputs, labels, states.initial(inputs.shape[0]))
+        states.update(final_state)
+        total += float(loss_sum)
+        count += int(tf.size(labels))
+    return total / count
+
+
+class _Checkpoint:
+    """Model, optimizer, epoch counter and history in one ``tf.train.Checkpoint``.
+
+    ``CheckpointManager.save`` writes the new files first and then swaps the small index file
+    that names the latest checkpoint, so a crash while saving leaves the previous one intact.
+    """
+
+    def __init__(self, directory, model, optimizer):
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.history = tf.Variable("{}", dtype=tf.string, trainable=False)
+        checkpoint = tf.train.Checkpoint(
+            model=model, optimizer=optimizer, epoch=self.epoch, history=self.history
+        )
+        self.manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=2)
+        self.checkpoint = checkpoint
+
+    def restore(self):
+        """Return ``(epochs_done, history)`` from the latest checkpoint, or ``(0, empty)``."""
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0, TrainingHistory()
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        history = TrainingHistory(**json.loads(self.history.numpy().decode()))
+        return int(self.epoch.numpy()), history
+
+    def save(self, epochs_done, history):
+        self.epoch.assign(epochs_done)
+        self.history.assign(json.dumps(asdict(history)))
+        self.manager.save(checkpoint_number=epochs_done)
+
+
+def train_custom(
+    model,
+    dataset,
+    epochs,
+    lr,
+    clip=None,
+    optimizer="sgd",
+    stateful=False,
+    valid=None,
+    vocab=None,
+    checkpoint_dir=None,
+    on_epoch_end=None,
+    log_every=1,
+    jit_compile=False,
+    allow_bidirectional=False,
+):
+    """Train ``model`` with an explicit ``tf.GradientTape`` loop; return a :class:`TrainingHistory`.
+
+    ``dataset`` (and ``valid``) yield ``(X, Y)`` batches of token ids, ``Y`` being ``X`` shifted
+    by one token (:mod:`rnnkit.sequences`). Each step computes the mean cross-entropy, its
+    gradients, clips them to global norm ``clip`` with :func:`clip_gradients` (no clipping when
+    None) and takes an ``optimizer`` step (``"sgd"`` or ``"adam"``) with learning rate ``lr``.
+    The step is compiled with ``tf.function`` (and XLA with ``jit_compile=True``).
+
+    ``stateful=False`` starts every batch from the zero state (right for random batches).
+    ``stateful=True`` (for ``sequential_batches``) starts each batch from the final state of the
+    batch before, as a constant: no gradient flows into earlier batches. The state is reset to
+    zeros at the start of every epoch and of every validation pass.
+
+    With ``checkpoint_dir``, the model, the optimizer, the epoch count and the history are saved
+    at the end of every epoch, and a later call with the same folder continues after the last
+    saved epoch. Each dataset is iterated once per epoch, so on resuming it is first iterated
+    (without reading) once per finished epoch: a dataset that redraws its cuts every epoch, like
+    those of :mod:`rnnkit.sequences`, then gives the same epochs as an uninterrupted run.
+
+    ``on_epoch_end(epoch, history)`` is called after each epoch (1-based) has been saved;
+    ``log_every=k`` prints a line every ``k`` epochs and after the last (0: never). A NaN or
+    infinite loss raises :class:`TrainingDivergedError`. ``vocab`` (optional) is checked against
+    the model's vocabulary size. A bidirectional model is refused unless
+    ``allow_bidirectional=True`` (see :attr:`rnnkit.lm.RNNLM.is_causal`).
+    """
+    _check_model(model, allow_bidirectional, stateful)
+    _check_vocab(model, vocab)
+    epochs = _check_epochs(epochs)
+    lr = _positive_number(lr, "lr")
+    if clip is not None:
+        clip = _positive_number(clip, "clip")
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 0:
+        raise ValueError(f"log_every must be an integer >= 0, got {log_every!r}")
+    train_data = _id_checked(dataset, model.vocab_size, "dataset")
+    valid_data = None if valid is None else _id_checked(valid, model.vocab_size, "valid")
+    opt = _make_optimizer(optimizer, lr)
+    states = _States(model, stateful)
+    states.initial(1)  # builds the model, so that the optimizer and a checkpoint can see it
+    opt.build(model.trainable_variables)
+    checkpoint = None if checkpoint_dir is None else _Checkpoint(checkpoint_dir, model, opt)
+    done, history = (0, TrainingHistory()) if checkpoint is None else checkpoint.restore()
+    for _ in range(done):
+        iter(train_data)
+        if valid_data is not None:
+            iter(valid_data)
+    train_step = _compile_train_step(model, opt, clip, jit_compile)
+    eval_step = _compile_eval_step(model) if valid_data is not None else None
+    for epoch in range(done + 1, epochs + 1):
+        try:
+            _run_epoch(train_step, train_data, states, history, epoch)
+            if valid_data is not None:
+                val_loss = _dataset_loss(eval_step, valid_data, states)
+                history.val_loss.append(val_loss)
+                history.val_perplexity.append(math.exp(val_loss))
+        except tf.errors.InvalidArgumentError as err:
+            named = [("dataset", dataset), ("valid", valid)]
+            raise _explain_bad_ids(err, model.vocab_size, named) from None
+        if checkpoint is not None:
+            checkpoint.save(epoch, history)
+        if log_every and (epoch % log_every == 0 or epoch == epochs):
+            print(_log_line(epoch, epochs, history), flush=True)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history)
+    return history
+
+
+def _run_epoch(train_step, dataset, states, history, epoch):
+    states.reset()
+    losses, norms, clipped_norms, tokens = [], [], [], 0
+    last_finite = history.step_loss[-1] if history.step_loss else None
+    start = time.perf_counter()
+    for step, (inputs, labels) in enumerate(dataset, start=1):
+        loss, norm, clipped_norm, final_state = train_step(
+            inputs, labels, states.initial(inputs.shape[0])
+        )
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(epoch, step, last_finite)
+        last_finite = loss
+        states.update(final_state)
+        losses.append(loss)
+        norms.append(float(norm))
+        clipped_norms.append(float(clipped_norm))
+        tokens += int(tf.size(inputs))
+    seconds = time.perf_counter() - start
+    mean_loss = float(np.mean(losses))
+    history.loss.append(mean_loss)
+    history.perplexity.append(math.exp(mean_loss))
+    history.grad_norm.append(float(np.mean(norms)))
+    history.clipped_grad_norm.append(float(np.mean(clipped_norms)))
+    history.tokens_per_s.append(tokens / seconds)
+    history.step_loss.extend(losses)
+    history.step_grad_norm.extend(norms)
+
+
+def _log_line(epoch, epochs, history):
+    line = f"epoch {epoch}/{epochs}  loss {history.loss[-1]:.4f}  "
+    line += f"perplexity {history.perplexity[-1]:.3f}"
+    if history.val_perplexity:
+        line += f"  valid perplexity {history.val_perplexity[-1]:.3f}"
+    line += f"  grad norm {history.grad_norm[-1]:.3g}"
+    if history.clipped_grad_norm[-1] != history.grad_norm[-1]:
+        line += f" (clipped {history.clipped_grad_norm[-1]:.3g})"
+    return line + f"  {history.tokens_per_s[-1]:,.0f} tokens/s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Path 2: compile and fit
+# ---------------------------------------------------------------------------------------------
+
+
+class _DivergenceGuard(keras.callbacks.Callback):
+    """Raise :class:`TrainingDivergedError` as soon as fit's running loss is NaN or infinite."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+        self.last_finite = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(self.epoch, batch + 1, self.last_finite)
+        self.last_finite = loss
+
+
+def train_fit(
+    model,
+    dataset,
+    epochs,
+    lr,
+    clip=None,
+    optimizer="sgd",
+    valid=None,
+    vocab=None,
+    backup_dir=None,
+    callbacks=(),
+    verbose=0,
+    jit_compile=False,
+    allow_bidirectional=False,
+):
+    """Train ``model`` with ``compile`` + ``fit``; return Keras's ``History``.
+
+    The optimizer clips with ``global_clipnorm=clip`` (the same rule as :func:`clip_gradients`),
+    the loss is ``SparseCategoricalCrossentropy(from_logits=True)`` and :class:`Perplexity` is
+    logged as ``perplexity`` (and ``val_perplexity`` with ``valid``). Every batch starts from the
+    zero state. ``verbose`` is passed to ``fit`` (2 prints one stable line per epoch).
+
+    With ``backup_dir``, ``keras.callbacks.BackupAndRestore`` saves the weights, the optimizer
+    and the epoch count after every epoch; rerunning after an interruption continues from the
+    next epoch (the returned ``History`` then holds only the epochs of this run), and the folder
+    is deleted once training finishes. Unlike :func:`train_custom`, ``fit`` starts a dataset's
+    sequence of random draws afresh, so with datasets that redraw their cuts every epoch the
+    resumed epochs see other (equally random) cuts than an uninterrupted run would.
+
+    A NaN or infinite loss raises :class:`TrainingDivergedError`; ``vocab`` and
+    ``allow_bidirectional`` work as in :func:`train_custom`.
+    """
+    _check_model(model, allow_bidirectional)
+    _check_vocab(model, vocab)
+    epochs = _check_epochs(epochs)
+    lr = _positive_number(lr, "lr")
+    if clip is not None:
+        clip = _positive_number(clip, "clip")
+    opt = _make_optimizer(optimizer, lr, global_clipnorm=clip)
+    train_data = _id_checked(dataset, model.vocab_size, "dataset")
+    valid_data = None if valid is None else _id_checked(valid, model.vocab_size, "valid")
+    model.compile(
+        optimizer=opt,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[Perplexity()],
+        jit_compile=jit_compile,
+    )
+    model.zero_state(1)  # BackupAndRestore needs a built model
+    # The backup goes first, so an epoch is saved before any user callback can interrupt.
+    all_callbacks = [_DivergenceGuard(), *callbacks]
+    if backup_dir is not None:
+        all_callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
+    try:
+        return model.fit(
+            train_data,
+            epochs=epochs,
+            validation_data=valid_data,
+            callbacks=all_callbacks,
+            verbose=verbose,
+            # The datasets of rnnkit.sequences already shuffle; fit would only warn about it.
+            shuffle=False,
+        )
+    except tf.errors.InvalidArgumentError as err:
+        named = [("dataset", dataset), ("valid", valid)]
+        raise _explain_bad_ids(err, model.vocab_size, named) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fair evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def _id_array(values, name, vocab_size):
+    ids = np.asarray(values)
+    if ids.size == 0:
+        return np.zeros(0, dtype=np.int32)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            f"{name} must be a 1-D sequence of integer token ids (use vocab[list(text)]), got "
+            f"an array of shape {ids.shape} and dtype {ids.dtype}"
+        )
+    if ids.min() < 0 or ids.max() >= vocab_size:
+        raise ValueError(
+            f"{name} holds token ids from {ids.min()} to {ids.max()}, but the model has "
+            f"vocab_size={vocab_size} (ids 0..{vocab_size - 1}): encode the text with the "
+            "vocabulary the model was trained with"
+        )
+    return ids.astype(np.int32)
+
+
+def evaluate_perplexity(model, tokens, history=(), warmup=None, chunk_size=2048):
+    """Perplexity of ``tokens`` (ids), every token predicted from all the text before it.
+
+    This is the protocol of :func:`rnnkit.ngrams.perplexity`: ``history`` is the text that
+    precedes ``tokens`` (for a validation split, the training text); the model reads it to
+    build up its state, but it is not scored. ``warmup=W`` reads only the last ``W`` tokens of
+    ``history`` (faster, and usually just as good, since the state forgets); ``None`` reads all.
+
+    The text is run as one sequence in chunks of ``chunk_size`` tokens, each chunk starting from
+    the state the previous one ended in, so the result equals one pass over the whole text.
+    Without history the first token has nothing to be predicted from (an RNN needs an input to
+    say anything), so it only serves as context and the remaining tokens are scored.
+    """
+    _check_model(model)
+    tokens = _id_array(tokens, "tokens", model.vocab_size)
+    history = _id_array(history, "history", model.vocab_size)
+    if warmup is not None:
+        if isinstance(warmup, bool) or not isinstance(warmup, numbers.Integral) or warmup < 0:
+            raise ValueError(f"warmup must be None or an integer >= 0, got {warmup!r}")
+        history = history[len(history) - min(int(warmup), len(history)) :]
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if len(tokens) < (1 if len(history) else 2):
+        raise ValueError(
+            f"tokens holds {len(tokens)} token(s): with no history at least 2 are needed (the "
+            "first only serves as context), otherwise at least 1"
+        )
+    text = np.concatenate([history, tokens])
+    inputs, targets = text[:-1], text[1:]
+    # targets[j] is text[j + 1]; the scored ones are those of `tokens` that have a predecessor.
+    first_scored = max(len(history), 1) - 1
+    state = model.zero_state(1)
+    total = 0.0
+    for start in range(0, len(inputs), chunk_size):
+        stop = min(start + chunk_size, len(inputs))
+        logits, state = model.step(inputs[None, start:stop], state)
+        if stop <= first_scored:
+            continue
+        losses = keras.losses.sparse_categorical_crossentropy(
+            targets[start:stop], logits[0], from_logits=True
+        )
+        total += math.fsum(np.asarray(losses, dtype=np.float64)[max(first_scored - start, 0) :])
+    return math.exp(total / (len(targets) - first_scored))

@@ -1,0 +1,377 @@
+"""Training: clipping, the perplexity metric, both training loops, resuming, fair evaluation."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rnnkit import sequences, training
+from rnnkit.lm import RNNLM
+from rnnkit.vocab import Vocab
+
+# "abcabc..." as ids: <unk> = 0, a = 1, b = 2, c = 3.
+ABC = np.array([1, 2, 3] * 200, dtype=np.int32)
+V_ABC = 4
+V = 11
+RANDOM = np.random.default_rng(0).integers(0, V, size=400).astype(np.int32)
+EPOCHS = 5
+
+
+def gru_model(vocab_size=V, units=12, seed=0, **kwargs):
+    keras.utils.set_random_seed(seed)
+    layer = keras.layers.GRU(units, return_sequences=True, return_state=True, **kwargs)
+    return RNNLM(vocab_size, layer)
+
+
+def abc_random_batches():
+    return sequences.random_batches(ABC, batch_size=8, num_steps=6, seed=0)
+
+
+def abc_fixed_batches():
+    return sequences.sequential_batches(ABC, batch_size=8, num_steps=6, offset=0)
+
+
+def custom_run(**kwargs):
+    model = gru_model(V_ABC)
+    history = training.train_custom(
+        model, abc_random_batches(), EPOCHS, lr=0.05, clip=1.0, optimizer="adam", **kwargs
+    )
+    return model, history
+
+
+def fit_run(**kwargs):
+    model = gru_model(V_ABC)
+    history = training.train_fit(
+        model, abc_fixed_batches(), EPOCHS, lr=0.05, clip=1.0, optimizer="adam", **kwargs
+    )
+    return model, history
+
+
+@pytest.fixture(scope="module")
+def custom_trained():
+    return custom_run(log_every=0)
+
+
+@pytest.fixture(scope="module")
+def fit_trained():
+    return fit_run()
+
+
+class Interrupt(Exception):
+    pass
+
+
+# --- clipping ------------------------------------------------------------------------------
+
+
+def test_clip_gradients_matches_tf_clip_by_global_norm_with_none_gradients():
+    rng = np.random.default_rng(1)
+    grads = [tf.constant(rng.normal(size=(3, 4)), tf.float32), None, tf.constant([0.5, -2.0])]
+    for theta in (0.3, 1e3):
+        clipped, norm = training.clip_gradients(grads, theta)
+        expected, expected_norm = tf.clip_by_global_norm(grads, theta)
+        np.testing.assert_allclose(float(norm), float(expected_norm), rtol=1e-6)
+        assert clipped[1] is None
+        for ours, theirs in zip([clipped[0], clipped[2]], [expected[0], expected[2]], strict=True):
+            np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6)
+    clipped, norm = training.clip_gradients(grads, 0.3)
+    assert float(training.global_norm(clipped)) == pytest.approx(0.3, rel=1e-5)
+    assert float(norm) > 1.0
+
+
+def test_clip_gradients_leaves_zero_and_absent_gradients_alone():
+    clipped, norm = training.clip_gradients([tf.zeros((2, 2)), None], 1.0)
+    assert float(norm) == 0.0 and clipped[1] is None
+    np.testing.assert_array_equal(np.asarray(clipped[0]), np.zeros((2, 2)))
+    clipped, norm = training.clip_gradients([None, None], 1.0)
+    assert clipped == [None, None] and float(norm) == 0.0
+
+
+def test_clip_gradients_clips_embedding_slices_as_their_dense_gradient():
+    # Row 1 appears twice: the true gradient is the sum of both slices.
+    slices = tf.IndexedSlices(tf.constant([[3.0, 0.0], [1.0, 0.0]]), tf.constant([1, 1]), [3, 2])
+    clipped, norm = training.clip_gradients([slices], 2.0)
+    assert float(norm) == pytest.approx(4.0)
+    np.testing.assert_allclose(np.asarray(clipped[0]), [[0, 0], [2, 0], [0, 0]])
+
+
+@pytest.mark.parametrize("theta", [0, -1.0, float("nan"), float("inf"), "1"])
+def test_clip_gradients_rejects_a_bad_threshold(theta):
+    with pytest.raises(ValueError, match="theta must be a positive finite number"):
+        training.clip_gradients([tf.ones(2)], theta)
+
+
+# --- perplexity metric ---------------------------------------------------------------------
+
+
+def test_perplexity_of_uniform_logits_is_the_vocabulary_size():
+    metric = training.Perplexity()
+    metric.update_state(RANDOM[:24].reshape(4, 6), np.zeros((4, 6, V), "float32"))
+    assert float(metric.result()) == pytest.approx(V, abs=1e-4)
+
+
+def test_perplexity_of_a_certain_and_right_model_is_one():
+    labels = RANDOM[:24].reshape(4, 6)
+    metric = training.Perplexity()
+    metric.update_state(labels, 50.0 * np.eye(V, dtype="float32")[labels])
+    assert float(metric.result()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_perplexity_matches_a_hand_computation_and_resets():
+    logits = np.array([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], "float32")
+    labels = np.array([[0, 2]])
+    # -log softmax: first row picks 2 of (2, 0, 0); second picks 0 of (0, 1, 0).
+    first = math.log(math.exp(2) + 2) - 2
+    second = math.log(2 + math.e)
+    metric = training.Perplexity()
+    metric.update_state(labels, logits)
+    assert float(metric.result()) == pytest.approx(math.exp((first + second) / 2), rel=1e-6)
+    metric.update_state(labels, logits, sample_weight=np.array([[1.0, 0.0]]))
+    assert float(metric.result()) == pytest.approx(math.exp((2 * first + second) / 3), rel=1e-6)
+    metric.reset_state()
+    metric.update_state(labels, np.zeros_like(logits))
+    assert float(metric.result()) == pytest.approx(3.0, abs=1e-5)
+
+
+def test_perplexity_metric_is_serializable():
+    metric = training.Perplexity(name="ppl")
+    restored = keras.metrics.deserialize(keras.metrics.serialize(metric))
+    assert isinstance(restored, training.Perplexity) and restored.name == "ppl"
+
+
+# --- the training loops --------------------------------------------------------------------
+
+
+def test_custom_loop_learns_a_predictable_sequence_and_logs_everything(custom_trained):
+    model, history = custom_trained
+    assert history.epochs == EPOCHS
+    assert history.perplexity[-1] < 1.1 < history.perplexity[0]
+    assert history.perplexity == pytest.approx([math.exp(x) for x in history.loss])
+    steps = EPOCHS * sequences.num_batches(len(ABC), 8, 6)
+    assert len(history.step_loss) == len(history.step_grad_norm) == steps
+    assert all(
+        c <= min(g, 1.0) + 1e-6
+        for g, c in zip(history.grad_norm, history.clipped_grad_norm, strict=True)
+    )
+    assert all(rate > 0 for rate in history.tokens_per_s)
+    assert training.evaluate_perplexity(model, ABC[300:], history=ABC[:300]) < 1.1
+
+
+def test_fit_learns_a_predictable_sequence(fit_trained):
+    _, history = fit_trained
+    perplexity = history.history["perplexity"]
+    assert len(perplexity) == EPOCHS and perplexity[-1] < 1.1 < perplexity[0]
+    assert perplexity == pytest.approx([math.exp(x) for x in history.history["loss"]], rel=1e-4)
+
+
+def test_custom_loop_prints_one_line_per_logged_epoch(capsys):
+    model = gru_model(V_ABC, units=4)
+    training.train_custom(model, abc_fixed_batches(), 3, lr=0.1, clip=0.01, log_every=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["2/3", "3/3"]
+    assert "perplexity" in lines[0] and "(clipped" in lines[0] and "tokens/s" in lines[0]
+
+
+def test_stateful_training_differs_from_stateless_only_after_the_first_batch():
+    def run(stateful, epochs):
+        data = sequences.sequential_batches(RANDOM, batch_size=4, num_steps=5, offset=0)
+        # A learning rate far below float32 resolution keeps the weights fixed, so only the
+        # initial states can make the losses differ.
+        return training.train_custom(
+            gru_model(), data, epochs, lr=1e-20, stateful=stateful, log_every=0
+        )
+
+    stateless, stateful = run(False, 1), run(True, 2)
+    steps = len(stateless.step_loss)
+    assert stateless.step_loss[0] == stateful.step_loss[0]
+    assert stateless.step_grad_norm[0] == stateful.step_grad_norm[0]
+    later = zip(stateless.step_loss[1:], stateful.step_loss[1:steps], strict=True)
+    assert all(without != with_state for without, with_state in later)
+    # The state is reset when an epoch starts: the second epoch repeats the first.
+    assert stateful.step_loss[steps:] == stateful.step_loss[:steps]
+
+
+def test_gradients_do_not_flow_into_the_batch_that_produced_the_state():
+    model = gru_model()
+    first, second = RANDOM[:12].reshape(2, 6), RANDOM[12:26].reshape(2, 7)
+    inputs, labels = second[:, :-1], second[:, 1:]
+    model(first)
+    with tf.GradientTape(persistent=True) as tape:
+        _, state = model(first, return_state=True)
+        loss, grads, _ = training.loss_and_gradients(model, inputs, labels, state)
+        logits = model(inputs, initial_state=state)
+        full_loss = training.token_loss(labels, logits)
+    # Seen from outside, the loss depends on the weights only through this batch.
+    outside = tape.gradient(loss, model.trainable_variables)
+    through_time = tape.gradient(full_loss, model.trainable_variables)
+    assert float(loss) == pytest.approx(float(full_loss), rel=1e-6)
+    for ours, seen in zip(grads, outside, strict=True):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(seen), atol=1e-6)
+    kernel = [v.path for v in model.trainable_variables].index(model.rnn.cell.kernel.path)
+    assert not np.allclose(np.asarray(grads[kernel]), np.asarray(through_time[kernel]))
+
+
+def test_custom_loop_resumes_after_an_interruption_as_if_never_stopped(tmp_path, custom_trained):
+    straight_model, straight = custom_trained
+
+    def interrupt(epoch, history):
+        if epoch == 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        custom_run(checkpoint_dir=tmp_path, on_epoch_end=interrupt, log_every=0)
+    seen = []
+    model, history = custom_run(
+        checkpoint_dir=tmp_path, on_epoch_end=lambda e, h: seen.append(e), log_every=0
+    )
+    assert seen == [3, 4, 5]
+    assert history.loss == straight.loss and history.step_loss == straight.step_loss
+    for ours, theirs in zip(model.get_weights(), straight_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_fit_resumes_after_an_interruption_with_the_same_final_weights(tmp_path, fit_trained):
+    straight_model, straight = fit_trained
+
+    class InterruptAfterSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise Interrupt
+
+    with pytest.raises(Interrupt):
+        fit_run(backup_dir=tmp_path / "backup", callbacks=[InterruptAfterSecondEpoch()])
+    model, history = fit_run(backup_dir=tmp_path / "backup")
+    assert history.epoch == [2, 3, 4]
+    assert history.history["loss"] == pytest.approx(straight.history["loss"][2:], rel=1e-6)
+    for ours, theirs in zip(model.get_weights(), straight_model.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+@pytest.mark.parametrize("train", [training.train_custom, training.train_fit])
+def test_a_diverging_run_stops_with_a_clear_error(train):
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.SimpleRNN(8, activation="relu", return_sequences=True, return_state=True)
+    data = sequences.random_batches(RANDOM, batch_size=8, num_steps=6, seed=0)
+    extra = {"log_every": 0} if train is training.train_custom else {}
+    with pytest.raises(training.TrainingDivergedError) as info:
+        train(RNNLM(V, layer), data, 2, lr=1e30, **extra)
+    error = info.value
+    assert error.epoch == 1 and error.step >= 2 and math.isfinite(error.last_loss)
+    assert f"epoch 1, step {error.step}" in str(error) and "lower learning rate" in str(error)
+
+
+def test_a_bidirectional_model_is_refused_unless_allowed_and_then_leaks():
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.GRU(8, return_sequences=True, return_state=True)
+    model = RNNLM(V, keras.layers.Bidirectional(layer))
+    data = sequences.random_batches(RANDOM, batch_size=8, num_steps=6, seed=0)
+    for train in (training.train_custom, training.train_fit):
+        with pytest.raises(ValueError, match="allow_bidirectional=True"):
+            train(model, data, 1, lr=0.1)
+    with pytest.raises(ValueError, match="cannot be trained statefully"):
+        training.train_custom(model, data, 1, lr=0.1, stateful=True, allow_bidirectional=True)
+    with pytest.raises(ValueError, match="reads the sequence backwards"):
+        training.evaluate_perplexity(model, RANDOM[:20])
+    history = training.train_fit(
+        model, data, 6, lr=0.05, optimizer="adam", allow_bidirectional=True
+    )
+    # Random tokens cannot be predicted below log V nats from the past: the model reads ahead.
+    assert history.history["loss"][-1] < 0.6 * math.log(V)
+
+
+@pytest.mark.parametrize("train", [training.train_custom, training.train_fit])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"lr": 0}, "lr must be a positive finite number, got 0"),
+        ({"lr": -0.1}, "lr must be a positive finite number, got -0.1"),
+        ({"clip": 0.0}, "clip must be a positive finite number, got 0.0"),
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of ['adam', 'sgd'], got 'rmsprop'"),
+        ({"vocab": Vocab(list("abcdef"))}, "vocab_size=11 but the vocabulary has 7 tokens"),
+        ({"dataset": RANDOM}, "dataset must be a tf.data.Dataset of (X, Y) batches"),
+        ({"model": keras.Sequential()}, "model must be an rnnkit.lm.RNNLM, got Sequential"),
+    ],
+)
+def test_bad_training_arguments_raise_clear_errors(train, kwargs, message):
+    arguments = {
+        "model": gru_model(),
+        "dataset": sequences.random_batches(RANDOM, 8, 6),
+        "epochs": 1,
+        "lr": 0.1,
+        **kwargs,
+    }
+    with pytest.raises(ValueError) as info:
+        train(**arguments)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("train", [training.train_custom, training.train_fit])
+@pytest.mark.parametrize("where", ["dataset", "valid"])
+def test_token_ids_beyond_the_model_vocabulary_name_both_sizes(train, where):
+    good = sequences.random_batches(RANDOM, 8, 6)
+    bad = sequences.random_batches(np.arange(400) % 13, 8, 6)
+    data = {"dataset": bad} if where == "dataset" else {"dataset": good, "valid": bad}
+    with pytest.raises(ValueError) as info:
+        train(gru_model(units=4), epochs=1, lr=0.1, **data)
+    assert f"{where} holds token ids from 0 to 12, but the model has vocab_size=11" in str(
+        info.value
+    )
+
+
+# --- fair evaluation -----------------------------------------------------------------------
+
+
+def _stateless_cross_entropy(model, text, first_scored):
+    """Mean cross-entropy of text[first_scored:] from one pass over the whole text."""
+    logits = model(text[None, :-1])[0]
+    losses = keras.losses.sparse_categorical_crossentropy(text[1:], logits, from_logits=True)
+    return float(np.mean(np.asarray(losses, np.float64)[first_scored - 1 :]))
+
+
+@pytest.mark.parametrize("layer", [keras.layers.GRU, keras.layers.LSTM])
+def test_evaluate_perplexity_equals_one_long_stateless_pass(layer):
+    keras.utils.set_random_seed(3)
+    model = RNNLM(V, layer(8, return_sequences=True, return_state=True))
+    model(RANDOM[None, :2])
+    # Larger weights than at initialisation make every prediction lean on the state.
+    model.set_weights([4.0 * w for w in model.get_weights()])
+    history, tokens = RANDOM[:150], RANDOM[150:230]
+    expected = math.exp(_stateless_cross_entropy(model, RANDOM[:230], 150))
+    for chunk_size in (7, 64, 5000):
+        got = training.evaluate_perplexity(model, tokens, history, chunk_size=chunk_size)
+        assert got == pytest.approx(expected, rel=1e-5)
+    warm = training.evaluate_perplexity(model, tokens, history, warmup=40, chunk_size=16)
+    expected_warm = math.exp(_stateless_cross_entropy(model, RANDOM[110:230], 40))
+    assert warm == pytest.approx(expected_warm, rel=1e-5)
+    assert warm != pytest.approx(expected, rel=1e-7)
+    no_history = training.evaluate_perplexity(model, tokens, chunk_size=9)
+    assert no_history == pytest.approx(math.exp(_stateless_cross_entropy(model, tokens, 1)))
+
+
+def test_a_model_that_knows_nothing_scores_the_vocabulary_size():
+    model = gru_model()
+    model(RANDOM[None, :3])
+    model.head.set_weights([np.zeros_like(w) for w in model.head.get_weights()])
+    assert training.evaluate_perplexity(model, RANDOM[:50], RANDOM[50:60]) == pytest.approx(V)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"tokens": RANDOM[:10].reshape(2, 5)}, "tokens must be a 1-D sequence of integer"),
+        ({"tokens": [1, 2, 11]}, "tokens holds token ids from 1 to 11, but the model has"),
+        ({"history": [-1, 2]}, "history holds token ids from -1 to 2"),
+        ({"tokens": [3], "history": []}, "tokens holds 1 token(s): with no history at least 2"),
+        ({"tokens": []}, "tokens holds 0 token(s)"),
+        ({"warmup": -1}, "warmup must be None or an integer >= 0, got -1"),
+        ({"chunk_size": 0}, "chunk_size must be a positive integer, got 0"),
+    ],
+)
+def test_bad_evaluation_arguments_raise_clear_errors(kwargs, message):
+    arguments = {"tokens": RANDOM[:10], "history": RANDOM[10:20], **kwargs}
+    with pytest.raises(ValueError) as info:
+        training.evaluate_perplexity(gru_model(), **arguments)
+    assert message in str(info.value)
