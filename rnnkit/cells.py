@@ -112,17 +112,37 @@ class _ScratchCell(keras.layers.Layer):
         leading = {"kernel": (input_shape[-1],), "recurrent_kernel": (self.units,), "bias": ()}
         for role, groups in self.keras_layout.items():
             stack = (len(groups),) if len(groups) > 1 else ()
-            shape = stack + leading[role] + (len(groups[0]) * self.units,)
-            fused = self._fused_initializer(role)(shape, dtype=self.variable_dtype)
-            for name, block in split_fused(fused, groups, self.units).items():
-                # The default argument pins this block; a plain closure would see the last one.
-                variable = self.add_weight(
-                    shape=tuple(block.shape),
-                    initializer=lambda shape, dtype=None, value=block: ops.cast(value, dtype),
-                    name=name,
-                )
-                setattr(self, name, variable)
+            fused_shape = stack + leading[role] + (len(groups[0]) * self.units,)
+            draw = self._lazy_draw(role, fused_shape, groups)
+            block_shape = stack[1:] + leading[role] + (self.units,)
+            for names in groups:
+                for name in names:
+                    # Default arguments pin this name and role; a closure would see the last.
+                    variable = self.add_weight(
+                        shape=block_shape,
+                        initializer=lambda shape, dtype=None, name=name, draw=draw: ops.cast(
+                            draw(name), dtype
+                        ),
+                        name=name,
+                    )
+                    setattr(self, name, variable)
         self.built = True
+
+    def _lazy_draw(self, role, fused_shape, groups):
+        """Return ``block(name)``: draw the fused shape and cut out that gate's block.
+
+        Each variable draws inside its own initializer call, not in ``build``: Keras may build a
+        layer while tracing a graph and initialize the variables elsewhere, where a tensor drawn
+        during the trace is out of scope. A seeded initializer gives the same draw every call,
+        so the blocks still match the built-in layer exactly; an unseeded one gives each block
+        its own draw from the same distribution.
+        """
+
+        def block(name):
+            fused = self._fused_initializer(role)(fused_shape, dtype=self.variable_dtype)
+            return split_fused(fused, groups, self.units)[name]
+
+        return block
 
     def get_initial_state(self, batch_size=None):
         """Return the all-zero states H_0 (and C_0 for the LSTM) as a list."""

@@ -315,3 +315,22 @@ def test_config_round_trip_and_initial_state(kind):
 def test_bad_arguments_raise(make, argument):
     with pytest.raises(ValueError, match=argument):
         make()
+
+
+@pytest.mark.parametrize("cell_class", [cells.RNNCell, cells.GRUCell, cells.LSTMCell])
+def test_cell_builds_inside_a_subclassed_model_without_build(cell_class):
+    # Keras builds such a model by tracing a graph and initializes variables elsewhere;
+    # a weight drawn during the trace would be out of scope there.
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.rnn = keras.layers.RNN(cell_class(4), return_sequences=True)
+
+        def call(self, x):
+            return self.rnn(x)
+
+    model = Model()
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).random((2, 5, 3), dtype=np.float32)
+    history = model.fit(x, np.zeros((2, 5, 4), np.float32), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
