@@ -600,30 +600,253 @@ plt.show()
 #   predictions back compounds their errors.
 # - On real data, transform the series so that the model sees values like those it was trained
 #   on (here: changes instead of levels), and always compare against simple baselines.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. **Window length (coding).** Train the sine-wave model with $\tau \in \{1, 2, 4, 16, 64\}$,
+# Exercises 1 to 3 are coding exercises with instant feedback. In each exercise cell, replace
+# `# YOUR CODE HERE` and `raise NotImplementedError` with your code and run the cell; then run
+# the cell after it: `check(...)` tests your function on a small example and says what it
+# tried, what it expected and what came back, with a hint. The exercises after them are open
+# questions and projects without automatic checks.
+#
+# The next cell defines the checks the exercises use. Run it first; you may read it, it shows
+# exactly what is tested. (Your instructor may run a few more tests of the same kind when
+# grading.)
+
+# %%
+from rnnkit.exercises import check, exercise, hidden_check
+
+
+class Rule:
+    """A small next-value rule with a readable name, so that feedback can say which one it used."""
+
+    def __init__(self, text, fn):
+        self.text, self.fn = text, fn
+
+    def __call__(self, window):
+        return self.fn(np.asarray(window, dtype=float))
+
+    def __repr__(self):
+        return self.text
+
+
+@exercise(
+    "lag_windows",
+    points=1,
+    hint="Row i of the features is series[i : i + tau], and its label is series[i + tau].",
+)
+def _check_lag_windows(t, make_lag_windows):
+    expected_features, expected_labels = sequences.lag_windows(np.arange(6.0), 2)
+    got = t.call(make_lag_windows, np.arange(6.0), 2)
+    t.true(isinstance(got, tuple) and len(got) == 2, "the result is a pair (features, labels)")
+    t.close(got[0], expected_features, tested=f"the features of {t.tested}")
+    t.close(got[1], expected_labels, tested=f"the labels of {t.tested}")
+
+
+@exercise(
+    "rollout_path",
+    points=2,
+    hint="Keep a window of the last tau values: after each prediction drop its oldest value "
+    "and append the prediction.",
+)
+def _check_rollout_path(t, rollout_path):
+    plus_one = Rule("lambda w: w[-1] + 1", lambda w: w[-1] + 1)
+    t.close(t.call(rollout_path, plus_one, [1.0, 2.0, 3.0], 4), [4.0, 5.0, 6.0, 7.0])
+    # The sum of the last two values only works out when the window slides correctly.
+    two_sum = Rule("lambda w: w[0] + w[1]", lambda w: w[0] + w[1])
+    t.close(t.call(rollout_path, two_sum, [1.0, 1.0], 5), [2.0, 3.0, 5.0, 8.0, 13.0])
+
+
+@exercise(
+    "seasonal_drift",
+    points=2,
+    hint="drift = mean of train[season:] - train[:-season]; forecast j (from 0) is "
+    "train[len(train) - season + j] + drift.",
+)
+def _check_seasonal_drift(t, seasonal_drift_forecast):
+    got = t.call(seasonal_drift_forecast, [1.0, 2.0, 3.0, 2.0, 3.0, 4.0], 2, 3)
+    t.close(got, [3.0, 4.0])
+
+
+# %% [markdown]
+# ### Exercise 1: lag windows by hand (1 point)
+#
+# Write `make_lag_windows(series, tau)` without using `rnnkit.sequences`. It takes a 1-D sequence
+# of numbers (a list or a NumPy array) and an integer `tau` with `0 < tau < len(series)`, and
+# returns a pair `(features, labels)` of NumPy float arrays, as `sequences.lag_windows` does:
+# `features` has shape `(len(series) - tau, tau)` and row `i` is `series[i : i + tau]`; `labels`
+# has shape `(len(series) - tau,)` and `labels[i]` is `series[i + tau]`, the value right after
+# window `i`.
+#
+# Example: `make_lag_windows([0, 1, 2, 3, 4], 3)` returns the features `[[0, 1, 2], [1, 2, 3]]`
+# and the labels `[3, 4]`.
+
+
+# %% exercise="lag_windows" points=1
+def make_lag_windows(series, tau):
+    """Return (features, labels): every window of tau values and the value after it."""
+    ### BEGIN SOLUTION
+    values = np.asarray(series, dtype=float)
+    num_windows = len(values) - tau
+    features = np.stack([values[i : i + tau] for i in range(num_windows)])
+    labels = values[tau:]
+    return features, labels
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("lag_windows", make_lag_windows)
+
+# %% hidden_check="lag_windows"
+### BEGIN HIDDEN TESTS
+with hidden_check("lag_windows") as t:
+    # A list of ints, tau = 1.
+    got_features, got_labels = t.call(make_lag_windows, [5, 7, 4], 1)
+    t.true(
+        isinstance(got_features, np.ndarray) and isinstance(got_labels, np.ndarray),
+        "features and labels are NumPy arrays",
+    )
+    t.close(got_features, [[5.0], [7.0]], tested=f"the features of {t.tested}")
+    t.close(got_labels, [7.0, 4.0], tested=f"the labels of {t.tested}")
+    # The longest window: a single example.
+    got_features, got_labels = t.call(make_lag_windows, np.array([0.5, -1.0, 2.0, 3.5]), 3)
+    t.close(got_features, [[0.5, -1.0, 2.0]], tested=f"the features of {t.tested}")
+    t.close(got_labels, [3.5], tested=f"the labels of {t.tested}")
+    # Agrees with the library on a longer random series.
+    noise = np.random.default_rng(7).normal(size=40)
+    got_features, got_labels = t.call(make_lag_windows, noise, 5)
+    expected_features, expected_labels = sequences.lag_windows(noise, 5)
+    t.close(got_features, expected_features, tested=f"the features of {t.tested}")
+    t.close(got_labels, expected_labels, tested=f"the labels of {t.tested}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2: a $k$-step rollout (2 points)
+#
+# Section 1.5 fed a model's predictions back into its input window. Write the same idea for one
+# window and any prediction rule: `rollout_path(predict, window, steps)` where
+#
+# - `predict` is a function that takes a 1-D NumPy array of the last `tau` values and returns
+#   the next value (a number);
+# - `window` is the list or array of the `tau` most recent observations, oldest first;
+# - `steps` is the number of values to predict (0 or more).
+#
+# It returns a 1-D NumPy array of length `steps`: entry `k - 1` is the $k$-step-ahead
+# prediction. Each prediction is computed from the current window, which then drops its oldest
+# value and appends the prediction, so it always holds `tau` values. Do not modify the `window`
+# you were given.
+#
+# Example: with `predict = lambda w: w[-1] + 1`, `rollout_path(predict, [1.0, 2.0, 3.0], 4)`
+# returns `[4.0, 5.0, 6.0, 7.0]`; with `predict = lambda w: w[0] + w[1]` and the window
+# `[1.0, 1.0]`, five steps give `[2.0, 3.0, 5.0, 8.0, 13.0]`.
+
+
+# %% exercise="rollout_path" points=2
+def rollout_path(predict, window, steps):
+    """Predict `steps` values after `window`, feeding every prediction back as an input."""
+    ### BEGIN SOLUTION
+    current = np.array(window, dtype=float)
+    path = np.zeros(steps)
+    for k in range(steps):
+        path[k] = predict(current)
+        current = np.append(current[1:], path[k])
+    return path
+    ### END SOLUTION
+
+
+# %%
+check("rollout_path", rollout_path)
+
+# %% hidden_check="rollout_path"
+### BEGIN HIDDEN TESTS
+with hidden_check("rollout_path") as t:
+    mean_rule = Rule("lambda w: w.mean()", lambda w: w.mean())
+    t.close(t.call(rollout_path, mean_rule, [0.0, 0.0, 3.0], 3), [1.0, 4 / 3, 16 / 9])
+    t.close(t.call(rollout_path, mean_rule, [2.0], 3), [2.0, 2.0, 2.0])
+    t.close(t.call(rollout_path, mean_rule, [1.0, 2.0], 0), np.zeros(0))
+    # The model of section 1.5 that copies the last value forecasts a flat line.
+    last = Rule("lambda w: w[-1]", lambda w: w[-1])
+    t.close(t.call(rollout_path, last, [3.0, -1.5], 4), [-1.5, -1.5, -1.5, -1.5])
+    start = np.array([1.0, 2.0, 4.0])
+    doubling = Rule("lambda w: 2 * w[-1]", lambda w: 2 * w[-1])
+    t.close(t.call(rollout_path, doubling, start, 3), [8.0, 16.0, 32.0])
+    t.true(np.array_equal(start, [1.0, 2.0, 4.0]), "the window passed in is left unchanged")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3: a seasonal naive forecast with drift (2 points)
+#
+# The seasonal naive baseline of section 1.6 forecasts the value one season earlier, and so
+# misses a season's worth of growth. Add the growth back. Write
+# `seasonal_drift_forecast(train, horizon, season)` that takes the training series `train` (a
+# 1-D list or array, longer than `season`), a number of future steps `horizon` with
+# `1 <= horizon <= season`, and the season length `season` (a positive integer), and returns a
+# 1-D NumPy array of `horizon` forecasts for the steps right after the end of `train`:
+#
+# - the *drift* is the average growth over one season in the training data: the mean of
+#   `train[t] - train[t - season]` over every `t` from `season` to `len(train) - 1`;
+# - forecast `j` (counting from 0, the step `len(train) + j`) is the value one season
+#   earlier, `train[len(train) - season + j]`, plus the drift.
+#
+# Example: `seasonal_drift_forecast([1, 2, 3, 2, 3, 4], 2, 3)` has drift
+# mean(2 - 1, 3 - 2, 4 - 3) = 1 and returns `[3.0, 4.0]`.
+#
+# Not graded: apply the idea to the CO$_2$ test weeks for every horizon (the forecast of week $w$
+# is $x_{w-52}$ plus the drift measured on the training weeks), add it to the comparison table
+# of section 1.6, and decide whether the autoregressive model still wins, and at which horizons.
+
+
+# %% exercise="seasonal_drift" points=2
+def seasonal_drift_forecast(train, horizon, season):
+    """Forecast `horizon` steps after `train`: the value one season earlier plus the drift."""
+    ### BEGIN SOLUTION
+    values = np.asarray(train, dtype=float)
+    drift = np.mean(values[season:] - values[:-season])
+    start = len(values) - season
+    return values[start : start + horizon] + drift
+    ### END SOLUTION
+
+
+# %%
+check("seasonal_drift", seasonal_drift_forecast)
+
+# %% hidden_check="seasonal_drift"
+### BEGIN HIDDEN TESTS
+with hidden_check("seasonal_drift") as t:
+    # The horizon may cover a whole season.
+    t.close(t.call(seasonal_drift_forecast, [1, 2, 3, 2, 3, 4], 3, 3), [3.0, 4.0, 5.0])
+    # Season 1: the last value plus the mean step.
+    t.close(t.call(seasonal_drift_forecast, [0.0, 1.0, 3.0, 6.0], 1, 1), [8.0])
+    # Uneven growth: drift = mean(10 - 1, 20 - 2, 32 - 4, 40 - 10) = 21.25.
+    got = t.call(seasonal_drift_forecast, np.array([1.0, 2.0, 4.0, 10.0, 20.0, 32.0, 40.0]), 2, 3)
+    t.close(got, [41.25, 53.25])
+    # A series without growth is forecast by its last season.
+    t.close(t.call(seasonal_drift_forecast, [5, 9, 5, 9, 5, 9], 2, 2), [5.0, 9.0])
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### More exercises and questions
+#
+# 4. **Window length (coding).** Train the sine-wave model with $\tau \in \{1, 2, 4, 16, 64\}$,
 #    keeping everything else fixed. Plot the test MSE for $k = 1$ and $k = 16$ against $\tau$.
 #    What can a model with $\tau = 1$ not know about the sine wave, however well it is trained?
-# 2. **Levels instead of changes (coding).** Train the same autoregressive model on the
+# 5. **Levels instead of changes (coding).** Train the same autoregressive model on the
 #    *normalized CO$_2$ levels* (52 lagged levels predict the next level) with the same
 #    chronological split, and compare its test errors at every horizon with the model on weekly
 #    changes and with the baselines. Plot its forecasts over the test period and explain what you
 #    see in terms of the range of values seen during training.
-# 3. **A stronger baseline (coding).** Build a "seasonal naive with drift" forecast: the value
-#    52 weeks earlier plus the average yearly growth measured on the training weeks. Add it to the
-#    comparison table. Does the autoregressive model still win, and at which horizons?
-# 4. **Direct multi-step forecasting (coding).** Instead of rolling out a one-step model, train a
+# 6. **Direct multi-step forecasting (coding).** Instead of rolling out a one-step model, train a
 #    separate model that predicts $x_{t+15}$ directly from the window
 #    $x_{t-\tau+1}, \dots, x_t$ of the sine wave (build its labels yourself, or with
 #    `lag_windows` on a shifted series). Compare its test MSE with the 16-step rollout. What is
 #    gained, and what does one lose compared with a single one-step model?
-# 5. **Shuffling (question).** We shuffled the training windows inside `make_dataset`, yet we
+# 7. **Shuffling (question).** We shuffled the training windows inside `make_dataset`, yet we
 #    insisted that the train/test split be chronological. Explain why the first is harmless and
 #    the second is essential. What would a random split of the CO$_2$ windows into training and
 #    test sets do to the reported test error?
-# 6. **Markov order (question).** Which of these are plausible with a small $\tau$, and which
+# 8. **Markov order (question).** Which of these are plausible with a small $\tau$, and which
 #    need a long or unbounded memory: next week's CO$_2$; the next character in an English word;
 #    whether a bracket opened 200 characters ago still needs closing? How does a latent
 #    autoregressive model avoid choosing $\tau$?

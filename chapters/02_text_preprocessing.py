@@ -616,32 +616,331 @@ plt.show()
 #   the same fast, and tensorflow-text applies it inside `tf.data` pipelines.
 # - A `Vocab` reserves id 0 for `<unk>`, then reserved tokens, then tokens by frequency;
 #   `min_freq` removes the long tail of rare tokens at a small cost in `<unk>` tokens.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. **A vocabulary method (coding).** Write a function `coverage(vocab, tokens)` that returns
-#    the fraction of `tokens` (a flat list of str) that have an id of their own in `vocab`, that
-#    is, that do not map to `<unk>` (reserved tokens count as covered). Check it against the
-#    `min_freq` table of Section 2.5, and use it to compare how well vocabularies built from the
-#    first 90% of the book with `min_freq` 1, 2 and 5 cover the last 10%.
-# 2. **One BPE merge step (coding).** Without using `rnnkit.bpe`, write `my_merge_step(word_freqs)`
-#    that counts adjacent pairs (weighted by word counts), picks the most frequent pair with ties
-#    broken by the alphabetically smallest pair, and returns the pair and the new table. Run it
-#    five times on the toy table of Section 2.4 and check that you get exactly the merges of
-#    `bpe.merge_step`. Why must every occurrence inside one word be merged left to right?
-# 3. **A tokenizer that keeps punctuation (coding).** Write a tokenizer with the `re` module
-#    that lower-cases the text, keeps words with inner apostrophes ("isn't") as one token, and
-#    makes every other punctuation mark its own token. Compare its output with both
-#    tensorflow-text tokenizers on the sentence of Section 2.4, and report how many distinct
-#    tokens it finds in the raw book.
-# 4. **Where is the sweet spot? (coding)** Train sentencepiece models with vocabulary sizes
+# Exercises 1 to 4 are coding exercises with instant feedback. In each exercise cell, replace
+# `# YOUR CODE HERE` and `raise NotImplementedError` with your code and run the cell; then run
+# the cell after it: `check(...)` tests your function on a small example and says what it
+# tried, what it expected and what came back, with a hint. The exercises after them are open
+# questions and projects without automatic checks.
+#
+# The next cell defines the checks the exercises use. Run it first; you may read it, it shows
+# exactly what is tested. (Your instructor may run a few more tests of the same kind when
+# grading.)
+
+# %%
+from rnnkit.exercises import check, exercise, hidden_check
+
+# The toy word counts of section 2.4, written out as BPE tables.
+CHECK_TABLE = {
+    (*word, bpe.END_OF_WORD): count
+    for word, count in {"tick": 7, "ticks": 2, "tock": 5, "stock": 3, "stick": 4, "sock": 2}.items()
+}
+
+
+@exercise(
+    "coverage",
+    points=1,
+    hint="A token is covered when vocab[token] != vocab.unk; divide the number of covered "
+    "tokens by len(tokens).",
+)
+def _check_coverage(t, coverage):
+    vocab = Vocab("a b a c a b".split(), min_freq=2)
+    t.close(t.call(coverage, vocab, ["a", "b", "c", "d"]), 0.5)
+
+
+@exercise(
+    "vocab_table",
+    points=2,
+    hint="Start with ['<unk>', *reserved_tokens]; then sort the (token, count) pairs with the "
+    "key (-count, token) and append each token seen at least min_freq times that is not "
+    "already in the list.",
+)
+def _check_vocab_table(t, build_idx_to_token):
+    tokens = "the cat and the hat and the bat".split()
+    got = t.call(build_idx_to_token, tokens, 1, ["<pad>"])
+    t.equal(got, Vocab(tokens, reserved_tokens=["<pad>"]).idx_to_token)
+
+
+@exercise(
+    "bpe_merge_step",
+    points=3,
+    hint="Count every adjacent pair, weighted by the word's count; pick "
+    "min(pairs, key=lambda p: (-pairs[p], p)); then rebuild each word left to right, joining "
+    "the two symbols wherever the pair occurs.",
+)
+def _check_bpe_merge_step(t, my_merge_step):
+    table, expected_table = dict(CHECK_TABLE), dict(CHECK_TABLE)
+    for step in range(1, 6):
+        expected_pair, expected_table = bpe.merge_step(expected_table)
+        got = t.call(my_merge_step, table)
+        t.true(isinstance(got, tuple) and len(got) == 2, "the result is a pair (pair, table)")
+        t.equal(got[0], expected_pair, tested=f"the merged pair of step {step}: {t.tested}")
+        t.equal(got[1], expected_table, tested=f"the new table of step {step}: {t.tested}")
+        table = got[1]
+
+
+@exercise(
+    "punct_tokenizer",
+    points=2,
+    hint="Lower-case first; one regular expression with two alternatives does it: a word "
+    "(\\w+ followed by any number of groups of an apostrophe and \\w+), or a single character "
+    "that is neither a word character nor whitespace.",
+)
+def _check_punct_tokenizer(t, tokenize_keep_punct):
+    got = t.call(tokenize_keep_punct, "Isn't it fun? The café charged $3.50--twice!")
+    t.equal(
+        got,
+        ["isn't", "it", "fun", "?", "the", "café", "charged"]
+        + ["$", "3", ".", "50", "-", "-", "twice", "!"],
+    )
+
+
+# %% [markdown]
+# ### Exercise 1: how much of a text does a vocabulary cover? (1 point)
+#
+# Write `coverage(vocab, tokens)`: `vocab` is a `Vocab`, `tokens` a non-empty flat list of str.
+# Return the fraction of the tokens that have an id of their own, that is, whose id is not the
+# `<unk>` id `vocab.unk` (a float between 0 and 1). Reserved tokens count as covered; the string
+# `"<unk>"` itself does not. An empty `tokens` raises a `ValueError` that names `tokens`.
+#
+# Example: `Vocab("a b a c a b".split(), min_freq=2)` gives ids to `a` and `b` only, so
+# `coverage(vocab, ["a", "b", "c", "d"])` is `0.5`.
+#
+# Not graded: check `coverage` against the `min_freq` table of section 2.5, then compare how
+# well vocabularies built from the first 90% of the book with `min_freq` 1, 2 and 5 cover the
+# last 10%.
+
+
+# %% exercise="coverage" points=1
+def coverage(vocab, tokens):
+    """Fraction of `tokens` that `vocab` does not map to `<unk>`."""
+    ### BEGIN SOLUTION
+    if not tokens:
+        raise ValueError("tokens is empty: coverage needs at least one token")
+    covered = sum(1 for token in tokens if vocab[token] != vocab.unk)
+    return covered / len(tokens)
+    ### END SOLUTION
+
+
+# %%
+check("coverage", coverage)
+
+# %% hidden_check="coverage"
+### BEGIN HIDDEN TESTS
+with hidden_check("coverage") as t:
+    vocab = Vocab(["x", "y", "x"], reserved_tokens=["<pad>"])
+    t.close(t.call(coverage, vocab, ["<pad>", "x", "z"]), 2 / 3)
+    t.close(t.call(coverage, vocab, ["<unk>", "y"]), 0.5)
+    t.close(t.call(coverage, vocab, ["q", "r", "s"]), 0.0)
+    t.close(t.call(coverage, vocab, ["x"] * 5), 1.0)
+    t.tested = "coverage(Vocab(['x', 'y', 'x'], reserved_tokens=['<pad>']), [])"
+    try:
+        outcome = coverage(vocab, [])
+    except ValueError:
+        outcome = "ValueError"
+    t.equal(outcome, "ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2: the id table of a vocabulary (2 points)
+#
+# Rebuild the core of `Vocab` without using it. Write
+# `build_idx_to_token(tokens, min_freq=1, reserved_tokens=())` that returns the list of tokens
+# in id order, as `Vocab(tokens, min_freq, reserved_tokens).idx_to_token` does:
+#
+# - `"<unk>"` first (id 0), then the `reserved_tokens` in the order given;
+# - then every token of `tokens` (a flat list of str) that occurs at least `min_freq` times,
+#   most frequent first, ties in alphabetical order (plain `str` order, so capitals come before
+#   lower-case letters);
+# - a token that is already in the list (a reserved token, or `"<unk>"`, that also occurs in
+#   the text) is not added a second time.
+#
+# Example: `build_idx_to_token("b a c a b a".split(), 1, ["<pad>"])` returns
+# `["<unk>", "<pad>", "a", "b", "c"]`; with `min_freq=2` the `"c"` is left out.
+
+
+# %% exercise="vocab_table" points=2
+def build_idx_to_token(tokens, min_freq=1, reserved_tokens=()):
+    """Tokens in id order: <unk>, the reserved tokens, then frequent tokens by count."""
+    ### BEGIN SOLUTION
+    counts = Counter(tokens)
+    table = ["<unk>", *reserved_tokens]
+    for token, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])):
+        if count >= min_freq and token not in table:
+            table.append(token)
+    return table
+    ### END SOLUTION
+
+
+# %%
+check("vocab_table", build_idx_to_token)
+
+# %% hidden_check="vocab_table"
+### BEGIN HIDDEN TESTS
+with hidden_check("vocab_table") as t:
+    t.equal(t.call(build_idx_to_token, []), ["<unk>"])
+    t.equal(t.call(build_idx_to_token, "b a c a b a".split(), 2), ["<unk>", "a", "b"])
+    t.equal(t.call(build_idx_to_token, ["b", "a", "B"], 0), ["<unk>", "B", "a", "b"])
+    got = t.call(build_idx_to_token, ["<pad>", "x", "<unk>", "x", "<pad>"], 1, ["<eos>", "<pad>"])
+    t.equal(got, ["<unk>", "<eos>", "<pad>", "x"])
+    t.equal(t.call(build_idx_to_token, ["z", "y"], 3, ["<pad>"]), ["<unk>", "<pad>"])
+    quote = "to be or not to be that is the question".split()
+    t.equal(t.call(build_idx_to_token, quote, 1, []), Vocab(quote).idx_to_token)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3: one BPE merge step (3 points)
+#
+# Without using `rnnkit.bpe`, write `my_merge_step(word_freqs)` that does what `bpe.merge_step`
+# does. `word_freqs` maps each word, a tuple of symbols (str), to its count (int), like the toy
+# table of section 2.4. Return a pair `(pair, new_word_freqs)`:
+#
+# 1. count every pair of adjacent symbols over all words, each occurrence weighted by the
+#    count of its word;
+# 2. `pair` is the most frequent pair, a tuple of two str; ties go to the smallest pair in
+#    Python's ordering of tuples (alphabetical);
+# 3. `new_word_freqs` is a new dict with the same counts in which every word has each
+#    occurrence of `pair` joined into one symbol, scanning the word from left to right (so
+#    `("a", "a", "a")` becomes `("aa", "a")`).
+#
+# When no word has two symbols left, return `(None, word_freqs)`. Do not modify `word_freqs`.
+#
+# Example: `my_merge_step({("a", "b", "c"): 2, ("b", "c"): 3})` counts `("a", "b")` 2 times and
+# `("b", "c")` 5 times, and returns `(("b", "c"), {("a", "bc"): 2, ("bc",): 3})`.
+#
+# Not graded: run it five times on the toy table of section 2.4 and compare with the merges
+# printed there. Why must the occurrences inside one word be merged from left to right?
+
+
+# %% exercise="bpe_merge_step" points=3
+def my_merge_step(word_freqs):
+    """Merge the most frequent adjacent pair of symbols; return (pair, new word counts)."""
+    ### BEGIN SOLUTION
+    pairs = Counter()
+    for symbols, count in word_freqs.items():
+        for i in range(len(symbols) - 1):
+            pairs[symbols[i], symbols[i + 1]] += count
+    if not pairs:
+        return None, word_freqs
+    best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+    merged_freqs = {}
+    for symbols, count in word_freqs.items():
+        merged, i = [], 0
+        while i < len(symbols):
+            if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == best:
+                merged.append(symbols[i] + symbols[i + 1])
+                i += 2
+            else:
+                merged.append(symbols[i])
+                i += 1
+        merged_freqs[tuple(merged)] = count
+    return best, merged_freqs
+    ### END SOLUTION
+
+
+# %%
+check("bpe_merge_step", my_merge_step)
+
+# %% hidden_check="bpe_merge_step"
+### BEGIN HIDDEN TESTS
+with hidden_check("bpe_merge_step") as t:
+    t.equal(
+        t.call(my_merge_step, {("a", "b", "c"): 2, ("b", "c"): 3}),
+        (("b", "c"), {("a", "bc"): 2, ("bc",): 3}),
+    )
+    # Ties go to the smallest pair.
+    t.equal(
+        t.call(my_merge_step, {("x", "y", "</w>"): 1, ("a", "b", "</w>"): 1}),
+        (("a", "b"), {("x", "y", "</w>"): 1, ("ab", "</w>"): 1}),
+    )
+    # Overlapping occurrences are joined from the left.
+    t.equal(
+        t.call(my_merge_step, {("a", "a", "a", "</w>"): 2}), (("a", "a"), {("aa", "a", "</w>"): 2})
+    )
+    t.equal(t.call(my_merge_step, {("a", "a", "a", "a"): 1}), (("a", "a"), {("aa", "aa"): 1}))
+    # Counts weigh the pairs: one frequent word beats a pair that occurs in two rare words.
+    t.equal(
+        t.call(my_merge_step, {("a", "b"): 1, ("b", "c"): 5, ("a", "b", "x"): 1}),
+        (("b", "c"), {("a", "b"): 1, ("bc",): 5, ("a", "b", "x"): 1}),
+    )
+    # Only whole symbols are joined: "ca" + "b" and "a" + "bc" are not occurrences of ("a", "b").
+    t.equal(
+        t.call(my_merge_step, {("a", "b"): 5, ("ca", "b"): 1, ("a", "bc"): 1}),
+        (("a", "b"), {("ab",): 5, ("ca", "b"): 1, ("a", "bc"): 1}),
+    )
+    # Nothing left to merge.
+    t.equal(t.call(my_merge_step, {("ab",): 3, ("c",): 1}), (None, {("ab",): 3, ("c",): 1}))
+    table = {("l", "o", "w", "</w>"): 5, ("l", "o", "w", "e", "r", "</w>"): 2}
+    t.call(my_merge_step, table)
+    t.true(
+        table == {("l", "o", "w", "</w>"): 5, ("l", "o", "w", "e", "r", "</w>"): 2},
+        "the table passed in is left unchanged",
+    )
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4: a tokenizer that keeps punctuation (2 points)
+#
+# Write `tokenize_keep_punct(text)` with the `re` module. It lower-cases `text` (with
+# `str.lower`) and returns the list of its tokens, in order:
+#
+# - a *word* is a run of word characters (letters, digits and the underscore, what `\w`
+#   matches, accented letters included), possibly with inner apostrophes: `isn't` and
+#   `o'clock` are one token each. An apostrophe is part of a word only when word characters
+#   come right before and right after it;
+# - every other character that is not whitespace is a token of its own (`"?!"` gives two
+#   tokens);
+# - whitespace separates tokens and is dropped.
+#
+# Example: `tokenize_keep_punct("Isn't it fun?! 'Tis.")` returns
+# `["isn't", "it", "fun", "?", "!", "'", "tis", "."]`.
+#
+# Not graded: compare its output with both tensorflow-text tokenizers on the sentence of section
+# 2.4, and count the distinct tokens it finds in the raw book.
+
+
+# %% exercise="punct_tokenizer" points=2
+import re
+
+
+def tokenize_keep_punct(text):
+    """Lower-cased words (inner apostrophes kept) and single punctuation marks."""
+    ### BEGIN SOLUTION
+    return re.findall(r"\w+(?:'\w+)*|[^\w\s]", text.lower())
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("punct_tokenizer", tokenize_keep_punct)
+
+# %% hidden_check="punct_tokenizer"
+### BEGIN HIDDEN TESTS
+with hidden_check("punct_tokenizer") as t:
+    t.equal(t.call(tokenize_keep_punct, ""), [])
+    t.equal(t.call(tokenize_keep_punct, " \n\t "), [])
+    got = t.call(tokenize_keep_punct, "Isn't it fun?! 'Tis.")
+    t.equal(got, ["isn't", "it", "fun", "?", "!", "'", "tis", "."])
+    got = t.call(tokenize_keep_punct, "Rock 'n' roll, the travellers' O'CLOCK")
+    t.equal(got, ["rock", "'", "n", "'", "roll", ",", "the", "travellers", "'", "o'clock"])
+    t.equal(t.call(tokenize_keep_punct, "don''t"), ["don", "'", "'", "t"])
+    t.equal(t.call(tokenize_keep_punct, "CAFÉ\nin 1895..."), ["café", "in", "1895", ".", ".", "."])
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### More exercises and questions
+#
+# 5. **Where is the sweet spot? (coding)** Train sentencepiece models with vocabulary sizes
 #    100, 300, 1000, 3000 and 5000 on the cleaned lines, and plot the number of tokens in the
 #    book against the vocabulary size. Which sizes fail, and why? (Read the error message.)
-# 5. **Case and punctuation (question).** Build word vocabularies from `text.clean(raw)`,
+# 6. **Case and punctuation (question).** Build word vocabularies from `text.clean(raw)`,
 #    `text.clean(raw, keep_case=True)` and `text.clean(raw, keep_punctuation=True)`. Predict
 #    first, then measure: which changes the vocabulary size more, and why? For which tasks
 #    would you keep each?
-# 6. **Unknown tokens (question).** A character vocabulary built from the cleaned book has no
+# 7. **Unknown tokens (question).** A character vocabulary built from the cleaned book has no
 #    unknown tokens on the held-out 10%, a word vocabulary has many. Would a BPE tokenizer fitted
 #    on the first 90% ever produce a symbol outside its vocabulary on new text? What happens if
 #    the new text was cleaned with `keep_case=True`?

@@ -553,33 +553,276 @@ print("every row continues where the same row of the previous batch ended:", con
 #   choices per token. On our character-level split the best Kneser–Ney model reaches about 3.76.
 # - Random partitioning gives independent batches (reset the state); sequential partitioning
 #   lets the state flow from batch to batch.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. **Perplexity by hand.** A model gives the four tokens of a short text the probabilities
-#    0.5, 0.25, 0.125 and 0.125. Compute the cross-entropy (in nats and in bits) and the
-#    perplexity with pen and paper, then check your answer in one line of NumPy. What happens if
-#    a fifth token gets probability 0.001? And 0?
-# 2. **Add-$\alpha$ for word bigrams, yourself.** Using only `ngrams.count_ngrams` and plain
-#    Python, write a function `addalpha_prob(word, previous, alpha)` for a word bigram model
-#    over the vocabulary of the training words. Check it against
-#    `ngrams.LaplaceNGram(2, ..., alpha=alpha)` on a few pairs, including a pair never seen.
-#    Then compute the perplexity of your model on `valid_words`, mapping held-out words that
-#    are not in the vocabulary to `<unk>` first (why is that necessary?).
-# 3. **Tune the smoothing.** Redo the character-level table with
+# Exercises 1 to 3 are coding exercises with instant feedback. In each exercise cell, replace
+# `# YOUR CODE HERE` and `raise NotImplementedError` with your code and run the cell; then run
+# the cell after it: `check(...)` tests your function on a small example and says what it
+# tried, what it expected and what came back, with a hint. The exercises after them are open
+# questions and projects without automatic checks.
+#
+# The next cell defines the checks the exercises use. Run it first; you may read it, it shows
+# exactly what is tested. (Your instructor may run a few more tests of the same kind when
+# grading.)
+
+# %%
+from rnnkit.exercises import check, exercise, hidden_check
+
+
+def laplace_reference(tokens, vocab, previous, token, alpha):
+    """The add-alpha bigram probability according to rnnkit.ngrams."""
+    return ngrams.LaplaceNGram(2, vocab, alpha=alpha).fit(tokens).prob(token, [previous])
+
+
+def check_batches(t, got, expected):
+    """Compare a list of (X, Y) batches with the expected one, batch by batch."""
+    call = t.tested
+    t.equal(len(got), len(expected), tested=f"the number of batches of {call}")
+    for i, (X, Y) in enumerate(expected):
+        t.equal(np.asarray(got[i][0]), X, tested=f"X of batch {i} of {call}")
+        t.equal(np.asarray(got[i][1]), Y, tested=f"Y of batch {i} of {call}")
+
+
+@exercise(
+    "perplexity",
+    points=1,
+    hint="Average the negative natural logs of the probabilities, then take exp; never "
+    "multiply the probabilities themselves (the product underflows).",
+)
+def _check_perplexity(t, perplexity_from_probs):
+    t.close(t.call(perplexity_from_probs, [0.5, 0.5, 0.25]), 2 ** (4 / 3))
+
+
+@exercise(
+    "add_alpha",
+    points=2,
+    hint="(n(previous, token) + alpha) / (n(previous) + alpha * vocab_size), where n(previous) "
+    "counts only the occurrences of previous that some token follows.",
+)
+def _check_add_alpha(t, add_alpha_prob):
+    tokens = ["a", "b", "a", "c", "a", "b"]
+    for previous, token in (("a", "b"), ("b", "a")):
+        got = t.call(add_alpha_prob, tokens, 3, previous, token, 1.0)
+        t.close(got, laplace_reference(tokens, ["a", "b", "c"], previous, token, 1.0))
+
+
+@exercise(
+    "sequential_partition",
+    points=3,
+    hint="Take corpus[offset : offset + used] with used = num_batches * batch_size * num_steps, "
+    "reshape it to (batch_size, -1), and cut batch i from columns i * num_steps to "
+    "(i + 1) * num_steps; Y does the same one token later.",
+)
+def _check_sequential_partition(t, sequential_partition):
+    corpus = list(range(23))
+    got = t.call(sequential_partition, corpus, 2, 5, 0)
+    expected = [
+        (X.numpy(), Y.numpy())
+        for X, Y in sequences.sequential_batches(np.array(corpus), 2, 5, offset=0)
+    ]
+    check_batches(t, got, expected)
+
+
+# %% [markdown]
+# ### Exercise 1: perplexity from probabilities (1 point)
+#
+# Write `perplexity_from_probs(probs)`: `probs` is a non-empty list or 1-D array of the
+# probabilities a model gave to the tokens of a text, one per token, each in $[0, 1]$. Return
+# the perplexity $\exp\big(-\frac{1}{T}\sum_t \log p_t\big)$ as a float. If some probability is
+# 0, return `math.inf`. An empty `probs` raises a `ValueError` that names `probs`. The result
+# must not underflow: a thousand tokens of probability $10^{-5}$ each have perplexity $10^5$,
+# although the product of their probabilities is far below the smallest positive float.
+#
+# Example: `perplexity_from_probs([0.5, 0.5, 0.25])` is $2^{4/3} \approx 2.52$.
+
+
+# %% exercise="perplexity" points=1
+def perplexity_from_probs(probs):
+    """exp of the mean negative log-probability; math.inf if a probability is 0."""
+    ### BEGIN SOLUTION
+    probs = np.asarray(probs, dtype=float)
+    if probs.size == 0:
+        raise ValueError("probs is empty: a perplexity needs at least one probability")
+    if np.any(probs == 0):
+        return math.inf
+    return float(np.exp(-np.mean(np.log(probs))))
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("perplexity", perplexity_from_probs)
+
+# %% hidden_check="perplexity"
+### BEGIN HIDDEN TESTS
+with hidden_check("perplexity") as t:
+    t.close(t.call(perplexity_from_probs, [1.0, 1.0, 1.0]), 1.0)
+    t.close(t.call(perplexity_from_probs, np.full(8, 0.25)), 4.0)
+    t.close(t.call(perplexity_from_probs, [0.5, 0.25, 0.125, 0.125]), 2**2.25)
+    t.close(t.call(perplexity_from_probs, np.full(2000, 1e-5)), 1e5, rtol=1e-9)
+    t.equal(t.call(perplexity_from_probs, [0.5, 0.0, 0.25]), math.inf)
+    t.tested = "perplexity_from_probs([])"
+    try:
+        outcome = perplexity_from_probs([])
+    except ValueError:
+        outcome = "ValueError"
+    t.equal(outcome, "ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2: add-$\alpha$ bigram probabilities (2 points)
+#
+# Write `add_alpha_prob(tokens, vocab_size, previous, token, alpha)` without using
+# `ngrams.LaplaceNGram`: the add-$\alpha$ probability of `token` right after `previous` in a
+# bigram model trained on `tokens` (a list of tokens, or a string of characters) over a
+# vocabulary of `vocab_size` tokens,
+#
+# $$P(\text{token} \mid \text{previous}) =
+#   \frac{n(\text{previous}, \text{token}) + \alpha}{n(\text{previous}) + \alpha V}.$$
+#
+# Here $n(\text{previous}, \text{token})$ counts the positions where `token` directly follows
+# `previous`, and $n(\text{previous})$ counts the occurrences of `previous` that *some* token
+# follows (an occurrence at the very end of the text does not count). `ngrams.count_ngrams` may
+# help. A context never seen gets $\alpha / (\alpha V) = 1/V$.
+#
+# Example: for `tokens = ["a", "b", "a", "c", "a", "b"]`, `vocab_size = 3` and `alpha = 1.0`,
+# $P(b \mid a) = (2 + 1) / (3 + 3) = 0.5$, and $P(a \mid b) = (1 + 1) / (1 + 3) = 0.5$: the last
+# "b" is followed by nothing, so $n(b) = 1$.
+#
+# Not graded: compare your function with `ngrams.LaplaceNGram(2, ..., alpha=alpha)` on a few
+# word pairs of `train_words`, including a pair never seen. Then compute the perplexity of your
+# word bigram model on `valid_words`, mapping held-out words that are not in the vocabulary to
+# `<unk>` first. Why is that necessary?
+
+
+# %% exercise="add_alpha" points=2
+def add_alpha_prob(tokens, vocab_size, previous, token, alpha):
+    """Add-alpha estimate of P(token | previous) from the bigrams of `tokens`."""
+    ### BEGIN SOLUTION
+    pairs = ngrams.count_ngrams(tokens, 2)
+    followed = sum(count for pair, count in pairs.items() if pair[0] == previous)
+    return (pairs[(previous, token)] + alpha) / (followed + alpha * vocab_size)
+    ### END SOLUTION
+
+
+# %%
+check("add_alpha", add_alpha_prob)
+
+# %% hidden_check="add_alpha"
+### BEGIN HIDDEN TESTS
+with hidden_check("add_alpha") as t:
+    # Characters, a token never seen ("d"), a context never seen, alpha below 1.
+    for previous, token in (("b", "a"), ("a", "d"), ("d", "a"), ("a", "b")):
+        got = t.call(add_alpha_prob, "abab", 4, previous, token, 0.5)
+        t.close(got, laplace_reference("abab", ["a", "b", "c", "d"], previous, token, 0.5))
+    # Words; "end" closes the text, so no occurrence of it is followed by a token.
+    short_text = "the cat sat on the mat the end".split()
+    word_vocab = [*sorted(set(short_text)), "dog"]
+    for previous, token in (("the", "cat"), ("the", "dog"), ("end", "the"), ("mat", "the")):
+        got = t.call(add_alpha_prob, short_text, len(word_vocab), previous, token, 0.01)
+        t.close(got, laplace_reference(short_text, word_vocab, previous, token, 0.01))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3: sequential partitioning (3 points)
+#
+# Section 3.6 used `sequences.sequential_batches`. Write its core yourself, for one fixed
+# offset: `sequential_partition(corpus, batch_size, num_steps, offset)` takes a 1-D list or
+# array of token ids, two positive integers and an offset with `0 <= offset < num_steps`, and
+# returns a list of `(X, Y)` pairs of NumPy integer arrays of shape `(batch_size, num_steps)`:
+#
+# - an epoch has `num_batches = (len(corpus) - offset - 1) // (batch_size * num_steps)` batches
+#   (an empty list when that is 0);
+# - the inputs use the `used = num_batches * batch_size * num_steps` tokens starting at
+#   `offset`, split into `batch_size` consecutive streams of equal length, one per row;
+# - batch `i` holds the steps `i * num_steps` to `(i + 1) * num_steps - 1` of every stream, so
+#   that row `b` of batch `i + 1` continues where row `b` of batch `i` ended;
+# - `Y` is built the same way from the tokens one position later, so `Y[b, t]` is the token
+#   that follows `X[b, t]` in the corpus.
+#
+# Example: on the ids `0, 1, ..., 22` with `batch_size=2`, `num_steps=5`, `offset=0` there are
+# 2 batches; the first has `X = [[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]]` and
+# `Y = [[1, 2, 3, 4, 5], [11, 12, 13, 14, 15]]`, the second `X = [[5, ..., 9], [15, ..., 19]]`.
+
+
+# %% exercise="sequential_partition" points=3
+def sequential_partition(corpus, batch_size, num_steps, offset):
+    """(X, Y) batches of consecutive streams, one stream per row, starting at `offset`."""
+    ### BEGIN SOLUTION
+    ids = np.asarray(corpus)
+    num_batches = (len(ids) - offset - 1) // (batch_size * num_steps)
+    used = num_batches * batch_size * num_steps
+    inputs = ids[offset : offset + used].reshape(batch_size, -1)
+    targets = ids[offset + 1 : offset + 1 + used].reshape(batch_size, -1)
+    return [
+        (
+            inputs[:, i * num_steps : (i + 1) * num_steps],
+            targets[:, i * num_steps : (i + 1) * num_steps],
+        )
+        for i in range(num_batches)
+    ]
+    ### END SOLUTION
+
+
+# %%
+check("sequential_partition", sequential_partition)
+
+# %% hidden_check="sequential_partition"
+### BEGIN HIDDEN TESTS
+with hidden_check("sequential_partition") as t:
+    # A corpus of ids that are not their own positions, at the largest offset.
+    ids = [7, 3, 9, 1, 4, 4, 8, 0, 2, 6, 5, 3, 1, 9]
+    got = t.call(sequential_partition, ids, 2, 3, 2)
+    check_batches(
+        t,
+        got,
+        [(np.array([[9, 1, 4], [4, 8, 0]]), np.array([[1, 4, 4], [8, 0, 2]]))],
+    )
+    # One row; the corpus fits exactly (len - offset - 1 is a multiple of batch_size * num_steps).
+    got = t.call(sequential_partition, np.arange(7), 1, 2, 0)
+    check_batches(
+        t,
+        got,
+        [
+            (np.array([[0, 1]]), np.array([[1, 2]])),
+            (np.array([[2, 3]]), np.array([[3, 4]])),
+            (np.array([[4, 5]]), np.array([[5, 6]])),
+        ],
+    )
+    # Too short for a single batch.
+    check_batches(t, t.call(sequential_partition, [1, 2, 3, 4, 5], 2, 2, 1), [])
+    # Agrees with rnnkit on a longer corpus, several rows and an offset.
+    corpus = np.random.default_rng(3).integers(0, 28, size=200)
+    got = t.call(sequential_partition, corpus, 4, 7, 5)
+    expected = [
+        (X.numpy(), Y.numpy()) for X, Y in sequences.sequential_batches(corpus, 4, 7, offset=5)
+    ]
+    check_batches(t, got, expected)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### More exercises and questions
+#
+# 4. **Perplexity by hand (question).** A model gives the four tokens of a short text the
+#    probabilities 0.5, 0.25, 0.125 and 0.125. Compute the cross-entropy (in nats and in bits)
+#    and the perplexity with pen and paper, then check your answer with `perplexity_from_probs`.
+#    What happens if a fifth token gets probability 0.001? And 0?
+# 5. **Tune the smoothing.** Redo the character-level table with
 #    $\alpha \in \{1, 0.3, 0.1, 0.03, 0.01\}$ for Laplace and $D \in \{0.1, 0.3, 0.5, 0.75, 0.9\}$
 #    for Kneser–Ney. Which settings win, how much do they gain, and does tuning close the gap
 #    between the two methods? Explain what $D \to 0$ and $\alpha \to 0$ would do to unseen
 #    n-grams. Why would tuning on the validation split make the baselines more optimistic still,
 #    and how would you avoid that?
-# 4. **Higher orders.** Extend the table to orders 7 to 10. Does Kneser–Ney keep improving?
+# 6. **Higher orders.** Extend the table to orders 7 to 10. Does Kneser–Ney keep improving?
 #    Relate what you see to the table of distinct character n-grams in section 3.2 and to the
 #    plot of perplexity against training size.
-# 5. **Words versus characters.** Build a word-level Kneser–Ney trigram model with a vocabulary
+# 7. **Words versus characters.** Build a word-level Kneser–Ney trigram model with a vocabulary
 #    of `min_freq=3` (map rarer words to `<unk>` with `unk="<unk>"`) and measure its perplexity
 #    on the held-out words. That number cannot be compared with the character perplexities. Turn
 #    both into *bits per character* (total bits over the held-out text divided by its number of
 #    characters, spaces included) and compare. Why is the word model's number still flattering?
-# 6. **Partitioning.** For the toy corpus of section 3.6, list which ids never appear in `X`
-#    during one epoch, for every offset from 0 to 4, for both partitionings. Why does
+# 8. **Partitioning (question).** For the toy corpus of section 3.6, list which ids never appear
+#    in `X` during one epoch, for every offset from 0 to 4, for both partitionings. Why does
 #    `sequences.num_batches` count batches as if the offset were always `num_steps - 1`?

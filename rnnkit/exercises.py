@@ -67,6 +67,9 @@ class Outcome:
         """Whether the check passed."""
         return self.status == "passed"
 
+    def _ipython_display_(self):
+        """Show nothing when a notebook cell ends with ``check(...)``: the feedback is printed."""
+
     def reason(self) -> str:
         """One line saying why the check did not pass (empty when it passed)."""
         if self.passed:

@@ -199,3 +199,20 @@ def test_exercise_metadata_on_a_markdown_cell_is_refused():
     nb.cells = [nbformat.v4.new_markdown_cell(SOLVED, metadata={"exercise": "a", "points": 1})]
     with pytest.raises(exercises.MarkerError, match="exercise= metadata on a markdown cell"):
         exercises.chapter_exercises(nb)
+
+
+def test_a_notebook_does_not_echo_the_outcome_after_the_feedback():
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = (
+        "from rnnkit.exercises import check, exercise\n"
+        "@exercise('echo_test', points=1)\n"
+        "def _(t, answer):\n"
+        "    t.equal(answer, 1)\n"
+        "check('echo_test', 1)"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    kinds = [output.output_type for output in nb.cells[0].outputs]
+    assert kinds == ["stream"], f"expected only the printed feedback, got {kinds}"
