@@ -26,8 +26,9 @@ FLOORS = {
     "release": 4,
     "generation": 4,
     "training": 4,
-    "cli": 5,
-    "__main__": 5,
+    "commands": 5,
+    "cli": 6,
+    "__main__": 6,
     "__init__": 0,
 }
 NO_TENSORFLOW = {
