@@ -23,6 +23,7 @@ mistakes are reported at once.
 
 import hashlib
 import json
+import math
 import os
 import secrets
 import shutil
@@ -352,7 +353,7 @@ class _Progress:
     def __init__(self, epochs, batches, first_epoch, stream):
         self.epochs, self.batches, self.stream = epochs, batches, stream
         self.live = stream.isatty()
-        self.epoch, self.done, self.shown = first_epoch, 0, 0
+        self.epoch, self.done, self.shown, self.loss_sum = first_epoch, 0, 0, 0.0
         self.start = self.drawn = time.perf_counter()
 
     def elapsed(self):
@@ -365,26 +366,29 @@ class _Progress:
         self.stream.flush()
         self.shown = 0 if end else len(line)
 
-    def step(self):
-        """One more batch taken (called from the input pipeline); redraw the bar now and then."""
-        self.done += 1
+    def step(self, step, loss):
+        """Batch ``step`` of this epoch is done; redraw the bar (with running loss) now and then."""
+        self.done = step
+        self.loss_sum += loss
         now = time.perf_counter()
         if now - self.drawn < self.REDRAW_S and self.done < self.batches:
-            return self.done
+            return
         self.drawn = now
         filled = self.WIDTH * self.done // self.batches
         seconds = now - self.start
         eta = seconds / self.done * (self.batches - self.done)
+        mean = self.loss_sum / self.done
         self._show(
             f"epoch {self.epoch}/{self.epochs} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-            f"{self.done}/{self.batches}  {seconds:.0f}s, about {eta:.0f}s to go"
+            f"{self.done}/{self.batches}  loss {mean:.4f}  perplexity {math.exp(mean):.3f}  "
+            f"{seconds:.0f}s, about {eta:.0f}s to go"
         )
-        return self.done
 
     def epoch_end(self, entry):
         """Print the finished epoch's line and start counting the next epoch's batches."""
         self._show(epoch_line(entry, self.epochs), end="\n")
-        self.epoch, self.done, self.start = entry["epoch"] + 1, 0, time.perf_counter()
+        self.epoch, self.done, self.loss_sum = entry["epoch"] + 1, 0, 0.0
+        self.start = time.perf_counter()
 
 
 def epoch_line(entry: dict, epochs: int) -> str:
@@ -396,18 +400,6 @@ def epoch_line(entry: dict, epochs: int) -> str:
     if entry.get("seconds") is not None:
         line += f"  {entry['seconds']:.1f}s"
     return line
-
-
-def _ticking(dataset, step):
-    """``dataset`` that calls ``step()`` as each batch is taken (to move a progress bar)."""
-    import tensorflow as tf
-
-    def tick(inputs, labels):
-        count = tf.py_function(step, [], tf.int32)
-        with tf.control_dependencies([count]):
-            return tf.identity(inputs), tf.identity(labels)
-
-    return dataset.map(tick)
 
 
 def _entries(history, previous):
@@ -512,8 +504,6 @@ def train(args) -> int:
         print(f"resuming {out} after epoch {len(log['epochs'])}", flush=True)
     progress = _Progress(args.epochs, batches, len(log["epochs"]) + 1, sys.stdout)
     dataset = sequences.random_batches(train_ids, args.batch_size, args.num_steps, seed=args.seed)
-    if progress.live:
-        dataset = _ticking(dataset, progress.step)
 
     def valid_perplexity():
         return training.evaluate_perplexity(model, valid_ids, history=train_ids, warmup=args.warmup)
@@ -538,6 +528,7 @@ def train(args) -> int:
             vocab=vocab,
             checkpoint_dir=out / CHECKPOINT_DIR,
             on_epoch_end=on_epoch_end,
+            on_step_end=progress.step if progress.live else None,
             log_every=0,
         )
     except KeyboardInterrupt:

@@ -386,6 +386,7 @@ def train_custom(
     vocab=None,
     checkpoint_dir=None,
     on_epoch_end=None,
+    on_step_end=None,
     log_every=1,
     jit_compile=False,
     allow_bidirectional=False,
@@ -409,7 +410,8 @@ def train_custom(
     (without reading) once per finished epoch: a dataset that redraws its cuts every epoch, like
     those of :mod:`rnnkit.sequences`, then gives the same epochs as an uninterrupted run.
 
-    ``on_epoch_end(epoch, history)`` is called after each epoch (1-based) has been saved;
+    ``on_epoch_end(epoch, history)`` is called after each epoch (1-based) has been saved, and
+    ``on_step_end(step, loss)`` after each batch (``step`` counts from 1 in every epoch);
     ``log_every=k`` prints a line every ``k`` epochs and after the last (0: never). A NaN or
     infinite loss raises :class:`TrainingDivergedError`. ``vocab`` (optional) is checked against
     the model's vocabulary size. A bidirectional model is refused unless
@@ -439,7 +441,7 @@ def train_custom(
     eval_step = _compile_eval_step(model) if valid_data is not None else None
     for epoch in range(done + 1, epochs + 1):
         try:
-            _run_epoch(train_step, train_data, states, history, epoch)
+            _run_epoch(train_step, train_data, states, history, epoch, on_step_end)
             if valid_data is not None:
                 val_loss = _dataset_loss(eval_step, valid_data, states)
                 history.val_loss.append(val_loss)
@@ -456,7 +458,7 @@ def train_custom(
     return history
 
 
-def _run_epoch(train_step, dataset, states, history, epoch):
+def _run_epoch(train_step, dataset, states, history, epoch, on_step_end=None):
     states.reset()
     losses, norms, clipped_norms, tokens = [], [], [], 0
     last_finite = history.step_loss[-1] if history.step_loss else None
@@ -474,6 +476,8 @@ def _run_epoch(train_step, dataset, states, history, epoch):
         norms.append(float(norm))
         clipped_norms.append(float(clipped_norm))
         tokens += int(tf.size(inputs))
+        if on_step_end is not None:
+            on_step_end(step, loss)
     seconds = time.perf_counter() - start
     mean_loss = float(np.mean(losses))
     history.loss.append(mean_loss)

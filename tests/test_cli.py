@@ -164,6 +164,7 @@ def test_force_starts_afresh_and_a_terminal_gets_a_moving_bar(tmp_path, trained,
     assert status == 0, stderr
     bar, _, rest = stdout.partition("\n")[2].partition("\n")
     assert bar.startswith("\repoch 1/1 [") and "about" in bar
+    assert re.search(r"\] \d+/\d+  loss \d+\.\d{4}  perplexity \d+\.\d{3}  ", bar)
     assert re.search(r"\repoch 1/1  loss \d+\.\d{4}  perplexity", bar)
     assert rest.startswith("validation perplexity")
     log = json.loads((out / commands.LOG_FILE).read_text())

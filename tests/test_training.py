@@ -174,6 +174,22 @@ def test_custom_loop_prints_one_line_per_logged_epoch(capsys):
     assert "perplexity" in lines[0] and "(clipped" in lines[0] and "tokens/s" in lines[0]
 
 
+def test_custom_loop_reports_every_step_to_on_step_end():
+    model = gru_model(V_ABC, units=4)
+    seen = []
+    history = training.train_custom(
+        model,
+        abc_fixed_batches(),
+        2,
+        lr=0.1,
+        log_every=0,
+        on_step_end=lambda step, loss: seen.append((step, loss)),
+    )
+    per_epoch = sequences.num_batches(len(ABC), 8, 6, offset=0)
+    assert [step for step, _ in seen] == list(range(1, per_epoch + 1)) * 2
+    assert [loss for _, loss in seen] == history.step_loss
+
+
 def test_stateful_training_differs_from_stateless_only_after_the_first_batch():
     def run(stateful, epochs):
         data = sequences.sequential_batches(RANDOM, batch_size=4, num_steps=5, offset=0)
