@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from test_cells import ATOL, DIM, KINDS, assert_same_run, make_inputs, randomize, run
+from test_cells import ATOL, DIM, KINDS, assert_same_run, copy_weights, make_inputs, randomize, run
 
 from rnnkit import cells, weights, wrappers
 
@@ -19,16 +19,6 @@ SCRATCH_CELLS = {
     "gru_reset_before": lambda units: cells.GRUCell(units, reset_after=False),
     "lstm": cells.LSTMCell,
 }
-
-
-def copy_weights(direction, scratch, twin, scale=0.5):
-    """Randomize the source side and copy it to the other side with to_keras or from_keras."""
-    if direction == "to_keras":
-        randomize(scratch, scale=scale)
-        weights.to_keras(scratch, twin)
-    else:
-        randomize(twin, scale=scale)
-        weights.from_keras(twin, scratch)
 
 
 def bidirectional_pair(kind, merge_mode, **options):
