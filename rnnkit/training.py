@@ -15,6 +15,7 @@ both can be interrupted and resumed from a folder (``checkpoint_dir=`` / ``backu
 import json
 import math
 import numbers
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -49,6 +50,11 @@ def _positive_number(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
+
+
+def _perplexity(mean_loss):
+    """``exp(mean_loss)``, infinite rather than an OverflowError for a huge but finite loss."""
+    return math.exp(mean_loss) if mean_loss < math.log(sys.float_info.max) else math.inf
 
 
 def _dense(gradient):
@@ -445,7 +451,7 @@ def train_custom(
             if valid_data is not None:
                 val_loss = _dataset_loss(eval_step, valid_data, states)
                 history.val_loss.append(val_loss)
-                history.val_perplexity.append(math.exp(val_loss))
+                history.val_perplexity.append(_perplexity(val_loss))
         except tf.errors.InvalidArgumentError as err:
             named = [("dataset", dataset), ("valid", valid)]
             raise _explain_bad_ids(err, model.vocab_size, named) from None
@@ -481,7 +487,7 @@ def _run_epoch(train_step, dataset, states, history, epoch, on_step_end=None):
     seconds = time.perf_counter() - start
     mean_loss = float(np.mean(losses))
     history.loss.append(mean_loss)
-    history.perplexity.append(math.exp(mean_loss))
+    history.perplexity.append(_perplexity(mean_loss))
     history.grad_norm.append(float(np.mean(norms)))
     history.clipped_grad_norm.append(float(np.mean(clipped_norms)))
     history.tokens_per_s.append(tokens / seconds)
@@ -660,4 +666,4 @@ def evaluate_perplexity(model, tokens, history=(), warmup=None, chunk_size=2048)
             targets[start:stop], logits[0], from_logits=True
         )
         total += math.fsum(np.asarray(losses, dtype=np.float64)[max(first_scored - start, 0) :])
-    return math.exp(total / (len(targets) - first_scored))
+    return _perplexity(total / (len(targets) - first_scored))

@@ -40,3 +40,11 @@ def test_setup_makes_training_repeatable(monkeypatch):
         return model.fit(x, y, epochs=2, batch_size=16, verbose=0).history["loss"]
 
     assert train_once() == train_once()
+
+
+def test_setup_turns_off_tensorfloat32(monkeypatch):
+    monkeypatch.delenv(runmode.QUICK_ENV, raising=False)
+    import tensorflow as tf
+
+    runmode.setup(seed=0)
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()

@@ -391,3 +391,17 @@ def test_bad_evaluation_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError) as info:
         training.evaluate_perplexity(gru_model(), **arguments)
     assert message in str(info.value)
+
+
+def test_a_huge_finite_loss_gives_an_infinite_perplexity_not_an_overflow():
+    model = gru_model(V_ABC, units=4)
+    # A dense head with enormous weights makes the cross-entropy finite but above log(max float).
+    model.zero_state(1)
+    rng = np.random.default_rng(0)
+    for variable in model.head.weights:
+        variable.assign(rng.normal(scale=1e4, size=variable.shape).astype("float32"))
+    history = training.train_custom(
+        model, abc_fixed_batches(), 1, lr=1e-30, optimizer="sgd", log_every=0
+    )
+    assert math.isfinite(history.loss[0]) and history.loss[0] > 710
+    assert history.perplexity == [math.inf]
