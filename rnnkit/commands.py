@@ -1,32 +1,21 @@
 """What ``rnnkit train``, ``rnnkit generate`` and ``rnnkit evaluate`` do.
 
-A trained model is one folder, the ``--out`` of ``rnnkit train``::
-
-    model.keras          the RNNLM, rewritten after every epoch
-    vocab.json           its character vocabulary (Vocab.save)
-    training_log.json    the arguments, one entry per epoch, the final validation perplexity
-    checkpoints/         model, optimizer and epoch count, for resuming (training.train_custom)
-
-Every file is written under a temporary name and then renamed, so an interruption leaves the
-previous version whole. Rerunning an interrupted ``train`` command continues after the last
-finished epoch, exactly as if it had never stopped.
+A trained model is one folder, the ``--out`` of ``rnnkit train``; :mod:`rnnkit.run_folder` says
+what it holds and reads and writes it. Rerunning an interrupted ``train`` command continues after
+the last finished epoch, exactly as if it had never stopped.
 
 Validation perplexities follow the workbook's fair protocol: every character of the validation
 tail is predicted from all the text before it, the model's state warmed up on the last
 ``warmup`` training characters (:func:`rnnkit.training.evaluate_perplexity`).
 
 A mistake the user can fix (a missing file, a corrupt vocabulary, sizes that do not fit the data)
-raises :class:`CommandError`, which the command line prints as one line; anything else is a bug
-and keeps its traceback. TensorFlow is imported only after the cheap checks have passed, so such
-mistakes are reported at once.
+raises :class:`rnnkit.run_folder.CommandError`, which the command line prints as one line;
+anything else is a bug and keeps its traceback. TensorFlow is imported only after the cheap
+checks have passed, so such mistakes are reported at once.
 """
 
 import hashlib
-import json
 import math
-import os
-import secrets
-import shutil
 import sys
 import time
 import warnings
@@ -34,50 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit import datasets, text
+from rnnkit import datasets, run_folder, text
+from rnnkit.run_folder import CommandError
 from rnnkit.vocab import Vocab
 
-MODEL_FILE = "model.keras"
-VOCAB_FILE = "vocab.json"
-LOG_FILE = "training_log.json"
-CHECKPOINT_DIR = "checkpoints"
-LOG_FORMAT = "rnnkit-training-log"
 CELLS = ("rnn", "gru", "lstm")
 # The choices of rnnkit.training and rnnkit.generation, repeated so that the command line can
 # offer them without loading TensorFlow (tests/test_cli.py checks that they agree).
 OPTIMIZERS = ("adam", "sgd")
 STRATEGIES = ("greedy", "temperature", "top-k")
-# The arguments a run is resumed with must equal these; --epochs and --warmup may change.
-RUN_ARGUMENTS = (
-    "model",
-    "layers",
-    "hidden",
-    "embedding_dim",
-    "dropout",
-    "scratch",
-    "keep_case",
-    "keep_punctuation",
-    "data",
-    "valid_fraction",
-    "batch_size",
-    "num_steps",
-    "lr",
-    "clip",
-    "optimizer",
-    "seed",
-)
-
-
-class CommandError(ValueError):
-    """A mistake in a command's arguments or files; ``status`` is the exit status to return."""
-
-    def __init__(self, message, status=2):
-        super().__init__(message)
-        self.status = status
-
-
-def _option(name):
-    return "--" + name.replace("_", "-")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,107 +95,6 @@ def _split(ids, valid_fraction):
 
 
 # ---------------------------------------------------------------------------------------------
-# Files: atomic writes, the training log, loading a model folder
-# ---------------------------------------------------------------------------------------------
-
-
-def _replace_atomically(path: Path, write) -> None:
-    """Call ``write(tmp)`` for a temporary file next to ``path``, then rename it to ``path``."""
-    # Keras insists on the .keras suffix, so the temporary name keeps the real one's suffix.
-    tmp = path.with_name(f".{os.getpid()}.{secrets.token_hex(4)}.{path.name}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_json(payload: dict, path: Path) -> None:
-    def write(tmp):
-        with open(tmp, "x", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=1)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    _replace_atomically(path, write)
-
-
-def _read_log(folder: Path) -> dict:
-    path = folder / LOG_FILE
-    if not path.is_file():
-        raise CommandError(f"{path} is missing: {folder} is not a folder written by rnnkit train")
-    try:
-        log = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CommandError(f"{path} is not valid JSON ({err})") from None
-    ok = (
-        isinstance(log, dict)
-        and log.get("format") == LOG_FORMAT
-        and isinstance(log.get("args"), dict)
-        and isinstance(log.get("epochs"), list)
-        and all(name in log["args"] for name in (*RUN_ARGUMENTS, "epochs", "warmup"))
-    )
-    if not ok:
-        raise CommandError(f"{path} is not an rnnkit training log (written by rnnkit train)")
-    return log
-
-
-def _load_vocab(folder: Path) -> Vocab:
-    try:
-        return Vocab.load(folder / VOCAB_FILE)
-    except FileNotFoundError:
-        raise CommandError(
-            f"{folder / VOCAB_FILE} is missing: {folder} is not a folder written by rnnkit train"
-        ) from None
-    except ValueError as err:
-        raise CommandError(str(err)) from None
-
-
-def _open_folder(folder) -> tuple[Path, Vocab, dict]:
-    """Check a model folder and return it with its vocabulary and training log (no TensorFlow)."""
-    folder = Path(folder).expanduser()
-    if not folder.exists():
-        raise CommandError(
-            f"--model {folder}: no such folder; train a model first with "
-            f"'rnnkit train --out {folder}'"
-        )
-    if not folder.is_dir():
-        raise CommandError(f"--model {folder} is not a folder: give the --out of rnnkit train")
-    return folder, _load_vocab(folder), _read_log(folder)
-
-
-def _load_model(folder: Path, vocab: Vocab):
-    import keras
-
-    # Importing these registers rnnkit's layers, which the .keras file refers to by name.
-    from rnnkit import cells, wrappers  # noqa: F401
-    from rnnkit.lm import RNNLM
-
-    path = folder / MODEL_FILE
-    if not path.is_file():
-        raise CommandError(f"{path} is missing: training has not finished an epoch yet")
-    try:
-        model = keras.saving.load_model(path)
-    except Exception as err:  # a damaged file can fail in many ways, all of them the file's fault
-        reason = " ".join(str(err).split())[:200]
-        raise CommandError(f"{path} does not load ({type(err).__name__}: {reason})") from None
-    if not isinstance(model, RNNLM):
-        raise CommandError(f"{path} holds a {type(model).__name__}, not an rnnkit RNNLM")
-    if model.vocab_size != len(vocab):
-        raise CommandError(
-            f"{path} predicts {model.vocab_size} tokens but {folder / VOCAB_FILE} holds "
-            f"{len(vocab)}: the two files come from different runs"
-        )
-    return model
-
-
-def _save_model(model, folder: Path) -> None:
-    _replace_atomically(folder / MODEL_FILE, model.save)
-
-
-# ---------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------
 
@@ -302,48 +155,6 @@ def _check_train_args(args) -> None:
         )
 
 
-def _previous_run(out: Path, settings: dict, data_sha256: str, epochs: int):
-    """The log of the run to resume in ``out``, or None for a fresh start.
-
-    Raises :class:`CommandError` when ``out`` holds a run with other arguments or more epochs.
-    """
-    if not (out / LOG_FILE).exists():
-        if (out / CHECKPOINT_DIR).exists():
-            raise CommandError(
-                f"--out {out} holds checkpoints but no {LOG_FILE}: pass --force to start afresh "
-                "there, or choose another --out"
-            )
-        return None
-    log = _read_log(out)
-    changed = [
-        f"{_option(name)} {value!r}, not {log['args'][name]!r}"
-        for name, value in settings.items()
-        if log["args"][name] != value
-    ]
-    if log.get("data_sha256") != data_sha256:
-        changed.append("the data's contents changed")
-    if changed:
-        raise CommandError(
-            f"--out {out} holds a run with other arguments ({'; '.join(changed)}): rerun with "
-            "the arguments of that run to resume it, choose another --out, or pass --force to "
-            "start afresh"
-        )
-    done = len(log["epochs"])
-    if done > epochs:
-        raise CommandError(
-            f"--out {out} already holds {done} epochs, more than --epochs {epochs}: pass "
-            f"--epochs {done} or more to continue, or --force to start afresh"
-        )
-    return log
-
-
-def _clear(out: Path) -> None:
-    """Remove the files a previous run left in ``out`` (and nothing else)."""
-    shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
-    for name in (MODEL_FILE, LOG_FILE):
-        (out / name).unlink(missing_ok=True)
-
-
 class _Progress:
     """One line per epoch; on a terminal also a bar that moves as the batches go by."""
 
@@ -402,36 +213,6 @@ def epoch_line(entry: dict, epochs: int) -> str:
     return line
 
 
-def _entries(history, previous):
-    """One log entry per epoch of ``history``, keeping what ``previous`` entries measured."""
-    entries = []
-    for index in range(history.epochs):
-        old = previous[index] if index < len(previous) else {}
-        entries.append(
-            {
-                "epoch": index + 1,
-                "loss": history.loss[index],
-                "perplexity": history.perplexity[index],
-                "valid_perplexity": old.get("valid_perplexity"),
-                "seconds": old.get("seconds"),
-            }
-        )
-    return entries
-
-
-def _new_log(settings, data_sha256, vocab, train_ids, valid_ids) -> dict:
-    return {
-        "format": LOG_FORMAT,
-        "version": 1,
-        "args": settings,
-        "data_sha256": data_sha256,
-        "vocab_size": len(vocab),
-        "train_characters": len(train_ids),
-        "valid_characters": len(valid_ids),
-        "epochs": [],
-    }
-
-
 def _announce(args, model, vocab, train_ids, valid_ids, batches) -> None:
     layers = f"{args.layers} layer{'s' if args.layers > 1 else ''}"
     kind = "scratch " if args.scratch else ""
@@ -453,12 +234,14 @@ def train(args) -> int:
     raw, source = load_data(args.data)
     chars = clean_chars(raw, args.keep_case, args.keep_punctuation, f"--data {args.data}")
     vocab = Vocab(chars)
-    settings = {name: getattr(args, name) for name in RUN_ARGUMENTS} | {"data": source}
+    settings = {name: getattr(args, name) for name in run_folder.RUN_ARGUMENTS} | {"data": source}
     data_sha256 = hashlib.sha256(raw.encode("utf-8")).hexdigest()
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} is a file, not a folder")
-    previous = None if args.force else _previous_run(out, settings, data_sha256, args.epochs)
+    previous = (
+        None if args.force else run_folder.previous_run(out, settings, data_sha256, args.epochs)
+    )
     if previous is not None and previous.get("finished") and len(previous["epochs"]) == args.epochs:
         print(
             f"{out} already holds a finished run of {args.epochs} epochs (validation perplexity "
@@ -480,13 +263,13 @@ def train(args) -> int:
             "text"
         )
     if args.force:
-        _clear(out)
+        run_folder.clear(out)
     out.mkdir(parents=True, exist_ok=True)
-    log = previous or _new_log(settings, data_sha256, vocab, train_ids, valid_ids)
+    log = previous or run_folder.new_log(settings, data_sha256, vocab, train_ids, valid_ids)
     log["args"] = {**settings, "epochs": args.epochs, "warmup": args.warmup}
     log.update(finished=False, final_valid_perplexity=None)
-    vocab.save(out / VOCAB_FILE)
-    _write_json(log, out / LOG_FILE)
+    vocab.save(out / run_folder.VOCAB_FILE)
+    run_folder.write_log(log, out)
 
     runmode.setup(args.seed)
     model = build_model(
@@ -509,12 +292,12 @@ def train(args) -> int:
         return training.evaluate_perplexity(model, valid_ids, history=train_ids, warmup=args.warmup)
 
     def on_epoch_end(epoch, history):
-        entries = _entries(history, log["epochs"])
+        entries = run_folder.log_entries(history, log["epochs"])
         entries[-1]["seconds"] = progress.elapsed()
         entries[-1]["valid_perplexity"] = valid_perplexity()
         log["epochs"] = entries
-        _save_model(model, out)
-        _write_json(log, out / LOG_FILE)
+        run_folder.save_model(model, out)
+        run_folder.write_log(log, out)
         progress.epoch_end(entries[-1])
 
     try:
@@ -526,7 +309,7 @@ def train(args) -> int:
             clip=args.clip,
             optimizer=args.optimizer,
             vocab=vocab,
-            checkpoint_dir=out / CHECKPOINT_DIR,
+            checkpoint_dir=out / run_folder.CHECKPOINT_DIR,
             on_epoch_end=on_epoch_end,
             on_step_end=progress.step if progress.live else None,
             log_every=0,
@@ -545,17 +328,17 @@ def train(args) -> int:
             status=1,
         ) from None
     # After a crash between the checkpoint and the log, the log lacks the last epoch's numbers.
-    log["epochs"] = _entries(history, log["epochs"])
+    log["epochs"] = run_folder.log_entries(history, log["epochs"])
     last = log["epochs"][-1]
     if last["valid_perplexity"] is None:
         last["valid_perplexity"] = valid_perplexity()
     log.update(finished=True, final_valid_perplexity=last["valid_perplexity"])
-    _save_model(model, out)
-    _write_json(log, out / LOG_FILE)
+    run_folder.save_model(model, out)
+    run_folder.write_log(log, out)
     print(
         f"validation perplexity {last['valid_perplexity']:.3f} (each validation character "
-        f"predicted from all the text before it); saved {MODEL_FILE}, {VOCAB_FILE} and "
-        f"{LOG_FILE} in {out}"
+        f"predicted from all the text before it); saved {run_folder.MODEL_FILE}, "
+        f"{run_folder.VOCAB_FILE} and {run_folder.LOG_FILE} in {out}"
     )
     return 0
 
@@ -586,7 +369,7 @@ def _prefix_tokens(prefix: str, vocab: Vocab, keep_case: bool) -> list[str]:
 
 def generate(args) -> int:
     """``rnnkit generate``: print the prefix and the model's continuation of it."""
-    folder, vocab, log = _open_folder(args.model)
+    folder, vocab, log = run_folder.open_folder(args.model)
     chars = _prefix_tokens(args.prefix, vocab, log["args"]["keep_case"])
     if args.strategy == "top-k" and args.top_k > len(vocab):
         raise CommandError(
@@ -595,7 +378,7 @@ def generate(args) -> int:
         )
     from rnnkit import generation
 
-    model = _load_model(folder, vocab)
+    model = run_folder.load_model(folder, vocab)
     with warnings.catch_warnings():
         # _prefix_tokens has already told the user about unknown characters, in one line.
         warnings.simplefilter("ignore")
@@ -619,7 +402,7 @@ def evaluate(args) -> int:
     The data (by default the training run's) is cleaned as the training text was, split at
     ``args.valid_fraction`` (by default the training run's) and scored by the fair protocol.
     """
-    folder, vocab, log = _open_folder(args.model)
+    folder, vocab, log = run_folder.open_folder(args.model)
     run = log["args"]
     data = run["data"] if args.data is None else args.data
     raw, _ = load_data(data)
@@ -637,7 +420,7 @@ def evaluate(args) -> int:
 
     ids = np.asarray(vocab[chars], dtype=np.int32)
     train_ids, valid_ids = _split(ids, valid_fraction)
-    model = _load_model(folder, vocab)
+    model = run_folder.load_model(folder, vocab)
     perplexity = training.evaluate_perplexity(model, valid_ids, history=train_ids, warmup=warmup)
     print(
         f"validation perplexity {perplexity:.4f} on the last {valid_fraction * 100:g}% of {data} "

@@ -24,12 +24,7 @@ import operator
 import numpy as np
 import tensorflow as tf
 
-
-def _positive_int(value, name):
-    """Return ``value`` as an int, or raise ValueError naming ``name`` if it is not an int > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+from rnnkit import checks
 
 
 def lag_windows(series, tau):
@@ -62,7 +57,7 @@ def lag_dataset(series, tau, batch_size, shuffle=True, seed=0):
     fixed ``seed``); the last batch may be smaller than ``batch_size``. Use ``shuffle=False``
     to keep the windows in time order, for example to plot one-step-ahead predictions.
     """
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = checks.positive_integer(batch_size, "batch_size")
     features, labels = lag_windows(series, tau)
     dataset = tf.data.Dataset.from_tensor_slices((features, labels))
     if shuffle:
@@ -117,8 +112,8 @@ def num_batches(num_tokens, batch_size, num_steps, offset=None):
     ``[0, num_steps)`` can fill, that is the one for ``offset = num_steps - 1``.
     """
     num_tokens = operator.index(num_tokens)
-    batch_size = _positive_int(batch_size, "batch_size")
-    num_steps = _positive_int(num_steps, "num_steps")
+    batch_size = checks.positive_integer(batch_size, "batch_size")
+    num_steps = checks.positive_integer(num_steps, "num_steps")
     if offset is None:
         offset = num_steps - 1
     elif isinstance(offset, bool) or not isinstance(offset, numbers.Integral):
@@ -130,8 +125,8 @@ def num_batches(num_tokens, batch_size, num_steps, offset=None):
 
 def _checked_num_batches(ids, batch_size, num_steps, offset=None):
     """Validate the arguments of a batching pipeline and return :func:`num_batches`."""
-    batch_size = _positive_int(batch_size, "batch_size")
-    num_steps = _positive_int(num_steps, "num_steps")
+    batch_size = checks.positive_integer(batch_size, "batch_size")
+    num_steps = checks.positive_integer(num_steps, "num_steps")
     count = num_batches(len(ids), batch_size, num_steps, offset)
     if count == 0:
         start = num_steps - 1 if offset is None else offset

@@ -12,7 +12,6 @@ Both loops stop with :class:`TrainingDivergedError` as soon as the loss is NaN o
 both can be interrupted and resumed from a folder (``checkpoint_dir=`` / ``backup_dir=``).
 """
 
-import json
 import math
 import numbers
 import sys
@@ -23,10 +22,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from rnnkit import checks
+from rnnkit.checkpoints import Checkpoint
 from rnnkit.lm import RNNLM
 
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
-_BAD_IDS = "rnnkit: token id out of the vocabulary range"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -44,12 +44,6 @@ class TrainingDivergedError(RuntimeError):
 # ---------------------------------------------------------------------------------------------
 # Gradient clipping and the perplexity metric
 # ---------------------------------------------------------------------------------------------
-
-
-def _positive_number(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
 
 
 def _perplexity(mean_loss):
@@ -79,7 +73,7 @@ def clip_gradients(grads, theta):
     rate, while its direction is kept. ``None`` gradients (variables the loss does not touch)
     stay ``None``; all-zero gradients stay zero.
     """
-    theta = _positive_number(theta, "theta")
+    theta = checks.positive_number(theta, "theta")
     grads = [_dense(g) for g in grads]
     norm = global_norm(grads)
     # theta / 0 is inf, and min(1, inf) = 1 leaves all-zero gradients alone.
@@ -126,7 +120,7 @@ class Perplexity(keras.metrics.Metric):
 
 
 # ---------------------------------------------------------------------------------------------
-# Checks shared by the training loops
+# Checks shared by the training loops and the evaluation
 # ---------------------------------------------------------------------------------------------
 
 
@@ -152,82 +146,28 @@ def _check_model(model, allow_bidirectional=False, stateful=False):
         )
 
 
-def _check_vocab(model, vocab):
-    if vocab is not None and len(vocab) != model.vocab_size:
-        raise ValueError(
-            f"the model has vocab_size={model.vocab_size} but the vocabulary has {len(vocab)} "
-            f"tokens: build the model with RNNLM(len(vocab), ...)"
-        )
+def _checked_arguments(
+    model, dataset, valid, vocab, epochs, lr, clip, allow_bidirectional, stateful=False
+):
+    """Check what both loops take; return ``(epochs, lr, clip, train_data, valid_data)``.
 
-
-def _check_epochs(epochs):
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    return int(epochs)
+    The datasets come back wrapped by :func:`rnnkit.checks.id_batches`, so that a token id the
+    model has no row for stops training (see :func:`rnnkit.checks.bad_ids_explained`).
+    """
+    _check_model(model, allow_bidirectional, stateful)
+    checks.check_vocab(vocab, model.vocab_size)
+    epochs = checks.positive_integer(epochs, "epochs")
+    lr = checks.positive_number(lr, "lr")
+    clip = None if clip is None else checks.positive_number(clip, "clip")
+    train_data = checks.id_batches(dataset, model.vocab_size, "dataset")
+    valid_data = None if valid is None else checks.id_batches(valid, model.vocab_size, "valid")
+    return epochs, lr, clip, train_data, valid_data
 
 
 def _make_optimizer(optimizer, lr, global_clipnorm=None):
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     return OPTIMIZERS[optimizer](learning_rate=lr, global_clipnorm=global_clipnorm)
-
-
-def _id_checked(dataset, vocab_size, name):
-    """``dataset`` with int32 batches and an in-pipeline check that every id is in range."""
-    spec = getattr(dataset, "element_spec", None)
-    if not (
-        isinstance(spec, tuple)
-        and len(spec) == 2
-        and all(
-            isinstance(s, tf.TensorSpec) and s.dtype.is_integer and s.shape.rank == 2 for s in spec
-        )
-    ):
-        raise ValueError(
-            f"{name} must be a tf.data.Dataset of (X, Y) batches of token ids with shape "
-            f"(batch, num_steps), such as rnnkit.sequences.random_batches(...); got {spec!r}"
-        )
-
-    def check(x, y):
-        x, y = tf.cast(x, tf.int32), tf.cast(y, tf.int32)
-        both = tf.concat([tf.reshape(x, [-1]), tf.reshape(y, [-1])], 0)
-        ok = tf.logical_and(tf.reduce_min(both) >= 0, tf.reduce_max(both) < vocab_size)
-        with tf.control_dependencies([tf.debugging.Assert(ok, [_BAD_IDS])]):
-            return tf.identity(x), tf.identity(y)
-
-    return dataset.map(check)
-
-
-def _id_range(dataset):
-    """Smallest and largest token id in one pass over ``dataset``."""
-    low, high = dataset.reduce(
-        (tf.constant(np.iinfo(np.int64).max), tf.constant(np.iinfo(np.int64).min)),
-        lambda acc, xy: (
-            tf.minimum(acc[0], tf.cast(tf.reduce_min(tf.stack(xy)), tf.int64)),
-            tf.maximum(acc[1], tf.cast(tf.reduce_max(tf.stack(xy)), tf.int64)),
-        ),
-    )
-    return int(low), int(high)
-
-
-def _explain_bad_ids(err, vocab_size, named_datasets):
-    """Turn the in-pipeline id check's failure into a ValueError naming both sizes.
-
-    Returns ``err`` itself when it is another error, or when no dataset shows a bad id on this
-    pass (a dataset that redraws its cuts may leave the bad id out).
-    """
-    if _BAD_IDS not in str(err):
-        return err
-    for name, dataset in named_datasets:
-        if dataset is None:
-            continue
-        low, high = _id_range(dataset)
-        if low < 0 or high >= vocab_size:
-            return ValueError(
-                f"{name} holds token ids from {low} to {high}, but the model has "
-                f"vocab_size={vocab_size} (ids 0..{vocab_size - 1}): build the model with the "
-                "size of the vocabulary that encoded the data, RNNLM(len(vocab), ...)"
-            )
-    return err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,37 +289,6 @@ def _dataset_loss(eval_step, dataset, states):
     return total / count
 
 
-class _Checkpoint:
-    """Model, optimizer, epoch counter and history in one ``tf.train.Checkpoint``.
-
-    ``CheckpointManager.save`` writes the new files first and then swaps the small index file
-    that names the latest checkpoint, so a crash while saving leaves the previous one intact.
-    """
-
-    def __init__(self, directory, model, optimizer):
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.history = tf.Variable("{}", dtype=tf.string, trainable=False)
-        checkpoint = tf.train.Checkpoint(
-            model=model, optimizer=optimizer, epoch=self.epoch, history=self.history
-        )
-        self.manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=2)
-        self.checkpoint = checkpoint
-
-    def restore(self):
-        """Return ``(epochs_done, history)`` from the latest checkpoint, or ``(0, empty)``."""
-        latest = self.manager.latest_checkpoint
-        if latest is None:
-            return 0, TrainingHistory()
-        self.checkpoint.restore(latest).assert_existing_objects_matched()
-        history = TrainingHistory(**json.loads(self.history.numpy().decode()))
-        return int(self.epoch.numpy()), history
-
-    def save(self, epochs_done, history):
-        self.epoch.assign(epochs_done)
-        self.history.assign(json.dumps(asdict(history)))
-        self.manager.save(checkpoint_number=epochs_done)
-
-
 def train_custom(
     model,
     dataset,
@@ -423,22 +332,18 @@ def train_custom(
     the model's vocabulary size. A bidirectional model is refused unless
     ``allow_bidirectional=True`` (see :attr:`rnnkit.lm.RNNLM.is_causal`).
     """
-    _check_model(model, allow_bidirectional, stateful)
-    _check_vocab(model, vocab)
-    epochs = _check_epochs(epochs)
-    lr = _positive_number(lr, "lr")
-    if clip is not None:
-        clip = _positive_number(clip, "clip")
+    epochs, lr, clip, train_data, valid_data = _checked_arguments(
+        model, dataset, valid, vocab, epochs, lr, clip, allow_bidirectional, stateful
+    )
     if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 0:
         raise ValueError(f"log_every must be an integer >= 0, got {log_every!r}")
-    train_data = _id_checked(dataset, model.vocab_size, "dataset")
-    valid_data = None if valid is None else _id_checked(valid, model.vocab_size, "valid")
     opt = _make_optimizer(optimizer, lr)
     states = _States(model, stateful)
     states.initial(1)  # builds the model, so that the optimizer and a checkpoint can see it
     opt.build(model.trainable_variables)
-    checkpoint = None if checkpoint_dir is None else _Checkpoint(checkpoint_dir, model, opt)
-    done, history = (0, TrainingHistory()) if checkpoint is None else checkpoint.restore()
+    checkpoint = None if checkpoint_dir is None else Checkpoint(checkpoint_dir, model, opt)
+    done, saved = (0, {}) if checkpoint is None else checkpoint.restore()
+    history = TrainingHistory(**saved)
     for _ in range(done):
         iter(train_data)
         if valid_data is not None:
@@ -446,17 +351,14 @@ def train_custom(
     train_step = _compile_train_step(model, opt, clip, jit_compile)
     eval_step = _compile_eval_step(model) if valid_data is not None else None
     for epoch in range(done + 1, epochs + 1):
-        try:
+        with checks.bad_ids_explained(model.vocab_size, dataset=dataset, valid=valid):
             _run_epoch(train_step, train_data, states, history, epoch, on_step_end)
             if valid_data is not None:
                 val_loss = _dataset_loss(eval_step, valid_data, states)
                 history.val_loss.append(val_loss)
                 history.val_perplexity.append(_perplexity(val_loss))
-        except tf.errors.InvalidArgumentError as err:
-            named = [("dataset", dataset), ("valid", valid)]
-            raise _explain_bad_ids(err, model.vocab_size, named) from None
         if checkpoint is not None:
-            checkpoint.save(epoch, history)
+            checkpoint.save(epoch, asdict(history))
         if log_every and (epoch % log_every == 0 or epoch == epochs):
             print(_log_line(epoch, epochs, history), flush=True)
         if on_epoch_end is not None:
@@ -564,15 +466,10 @@ def train_fit(
     A NaN or infinite loss raises :class:`TrainingDivergedError`; ``vocab`` and
     ``allow_bidirectional`` work as in :func:`train_custom`.
     """
-    _check_model(model, allow_bidirectional)
-    _check_vocab(model, vocab)
-    epochs = _check_epochs(epochs)
-    lr = _positive_number(lr, "lr")
-    if clip is not None:
-        clip = _positive_number(clip, "clip")
+    epochs, lr, clip, train_data, valid_data = _checked_arguments(
+        model, dataset, valid, vocab, epochs, lr, clip, allow_bidirectional
+    )
     opt = _make_optimizer(optimizer, lr, global_clipnorm=clip)
-    train_data = _id_checked(dataset, model.vocab_size, "dataset")
-    valid_data = None if valid is None else _id_checked(valid, model.vocab_size, "valid")
     model.compile(
         optimizer=opt,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -584,7 +481,7 @@ def train_fit(
     all_callbacks = [_DivergenceGuard(), *callbacks]
     if backup_dir is not None:
         all_callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
-    try:
+    with checks.bad_ids_explained(model.vocab_size, dataset=dataset, valid=valid):
         return model.fit(
             train_data,
             epochs=epochs,
@@ -594,32 +491,11 @@ def train_fit(
             # The datasets of rnnkit.sequences already shuffle; fit would only warn about it.
             shuffle=False,
         )
-    except tf.errors.InvalidArgumentError as err:
-        named = [("dataset", dataset), ("valid", valid)]
-        raise _explain_bad_ids(err, model.vocab_size, named) from None
 
 
 # ---------------------------------------------------------------------------------------------
 # Fair evaluation
 # ---------------------------------------------------------------------------------------------
-
-
-def _id_array(values, name, vocab_size):
-    ids = np.asarray(values)
-    if ids.size == 0:
-        return np.zeros(0, dtype=np.int32)
-    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(
-            f"{name} must be a 1-D sequence of integer token ids (use vocab[list(text)]), got "
-            f"an array of shape {ids.shape} and dtype {ids.dtype}"
-        )
-    if ids.min() < 0 or ids.max() >= vocab_size:
-        raise ValueError(
-            f"{name} holds token ids from {ids.min()} to {ids.max()}, but the model has "
-            f"vocab_size={vocab_size} (ids 0..{vocab_size - 1}): encode the text with the "
-            "vocabulary the model was trained with"
-        )
-    return ids.astype(np.int32)
 
 
 def evaluate_perplexity(model, tokens, history=(), warmup=None, chunk_size=2048):
@@ -636,16 +512,13 @@ def evaluate_perplexity(model, tokens, history=(), warmup=None, chunk_size=2048)
     say anything), so it only serves as context and the remaining tokens are scored.
     """
     _check_model(model)
-    tokens = _id_array(tokens, "tokens", model.vocab_size)
-    history = _id_array(history, "history", model.vocab_size)
+    tokens = checks.id_array(tokens, "tokens", model.vocab_size)
+    history = checks.id_array(history, "history", model.vocab_size)
     if warmup is not None:
         if isinstance(warmup, bool) or not isinstance(warmup, numbers.Integral) or warmup < 0:
             raise ValueError(f"warmup must be None or an integer >= 0, got {warmup!r}")
         history = history[len(history) - min(int(warmup), len(history)) :]
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    chunk_size = checks.positive_integer(chunk_size, "chunk_size")
     if len(tokens) < (1 if len(history) else 2):
         raise ValueError(
             f"tokens holds {len(tokens)} token(s): with no history at least 2 are needed (the "

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-from rnnkit import cli, commands, generation, text, training
+from rnnkit import cli, commands, generation, run_folder, text, training
 from rnnkit.vocab import Vocab
 
 # A few hundred characters of made-up sentences: 23 distinct characters, letters and spaces.
@@ -58,7 +58,7 @@ def assert_user_error(result, *fragments):
 
 
 def weights(folder):
-    return keras.saving.load_model(folder / commands.MODEL_FILE).get_weights()
+    return keras.saving.load_model(folder / run_folder.MODEL_FILE).get_weights()
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +83,16 @@ def trained(tmp_path_factory, data):
 def test_train_writes_the_model_vocabulary_and_log(trained, data):
     out, _ = trained
     chars = list(text.clean(TEXT))
-    vocab = Vocab.load(out / commands.VOCAB_FILE)
+    vocab = Vocab.load(out / run_folder.VOCAB_FILE)
     assert vocab == Vocab(chars)
-    log = json.loads((out / commands.LOG_FILE).read_text())
+    log = json.loads((out / run_folder.LOG_FILE).read_text())
     assert log["finished"] is True
     assert log["args"]["hidden"] == 8 and log["args"]["data"] == str(data)
     assert [entry["epoch"] for entry in log["epochs"]] == [1, 2]
     assert log["epochs"][1]["loss"] < log["epochs"][0]["loss"]
     assert log["final_valid_perplexity"] == log["epochs"][-1]["valid_perplexity"]
     assert log["train_characters"] + log["valid_characters"] == len(chars)
-    model = keras.saving.load_model(out / commands.MODEL_FILE)
+    model = keras.saving.load_model(out / run_folder.MODEL_FILE)
     assert model.vocab_size == len(vocab)
     # The final number is the fair protocol's, recomputed here from the saved files.
     ids = np.asarray(vocab[chars])
@@ -129,7 +129,7 @@ def test_an_interrupted_run_resumes_as_if_never_stopped(tmp_path, trained, data,
     assert status == 130
     assert "interrupted; rerun the same command to resume" in stderr
     assert "epoch 2/2" not in stdout
-    log = json.loads((out / commands.LOG_FILE).read_text())
+    log = json.loads((out / run_folder.LOG_FILE).read_text())
     assert log["finished"] is False and len(log["epochs"]) == 1
 
     status, stdout, stderr = run(*argv)
@@ -138,17 +138,17 @@ def test_an_interrupted_run_resumes_as_if_never_stopped(tmp_path, trained, data,
     assert "epoch 1/2" not in stdout and EPOCH_LINE.match(stdout.splitlines()[2])
     for ours, theirs in zip(weights(out), weights(straight), strict=True):
         np.testing.assert_array_equal(ours, theirs)
-    resumed = json.loads((out / commands.LOG_FILE).read_text())
-    expected = json.loads((straight / commands.LOG_FILE).read_text())
+    resumed = json.loads((out / run_folder.LOG_FILE).read_text())
+    expected = json.loads((straight / run_folder.LOG_FILE).read_text())
     assert [e["loss"] for e in resumed["epochs"]] == [e["loss"] for e in expected["epochs"]]
     assert resumed["final_valid_perplexity"] == expected["final_valid_perplexity"]
 
     # A finished run is left alone; other arguments or fewer epochs are refused.
-    before = (out / commands.MODEL_FILE).stat().st_mtime_ns
+    before = (out / run_folder.MODEL_FILE).stat().st_mtime_ns
     status, stdout, _ = run(*argv)
     assert status == 0
     assert "already holds a finished run of 2 epochs" in stdout and "nothing to do" in stdout
-    assert (out / commands.MODEL_FILE).stat().st_mtime_ns == before
+    assert (out / run_folder.MODEL_FILE).stat().st_mtime_ns == before
     changed = [*argv[:-4], "--hidden", "16", "--model", "lstm", *argv[-4:]]
     assert_user_error(run(*changed), "other arguments", "--hidden 16, not 8", "--model 'lstm'")
     fewer = [*argv[:-2], "--epochs", "1", "--out", out]
@@ -167,9 +167,9 @@ def test_force_starts_afresh_and_a_terminal_gets_a_moving_bar(tmp_path, trained,
     assert re.search(r"\] \d+/\d+  loss \d+\.\d{4}  perplexity \d+\.\d{3}  ", bar)
     assert re.search(r"\repoch 1/1  loss \d+\.\d{4}  perplexity", bar)
     assert rest.startswith("validation perplexity")
-    log = json.loads((out / commands.LOG_FILE).read_text())
+    log = json.loads((out / run_folder.LOG_FILE).read_text())
     assert log["args"]["hidden"] == 6 and len(log["epochs"]) == 1
-    assert [p.name for p in (out / commands.CHECKPOINT_DIR).glob("ckpt-*.index")] == [
+    assert [p.name for p in (out / run_folder.CHECKPOINT_DIR).glob("ckpt-*.index")] == [
         "ckpt-1.index"
     ]
 
@@ -201,8 +201,8 @@ def test_generate_continues_the_prefix(trained):
     assert status == 0 and stderr == ""
     text = stdout.rstrip("\n")
     assert text.startswith("the cat") and len(text) == len("the cat") + 30
-    model = keras.saving.load_model(out / commands.MODEL_FILE)
-    vocab = Vocab.load(out / commands.VOCAB_FILE)
+    model = keras.saving.load_model(out / run_folder.MODEL_FILE)
+    vocab = Vocab.load(out / run_folder.VOCAB_FILE)
     assert text == generation.generate(model, vocab, "the cat", 30)
     sampled = [run(*argv, "--strategy", "top-k", "--top-k", "3", "--seed", s)[1] for s in (1, 1, 2)]
     assert sampled[0] == sampled[1] != sampled[2]
@@ -216,7 +216,7 @@ def test_generate_warns_about_unknown_prefix_characters(trained):
 
 def test_evaluate_prints_the_fair_validation_perplexity(trained):
     out, _ = trained
-    log = json.loads((out / commands.LOG_FILE).read_text())
+    log = json.loads((out / run_folder.LOG_FILE).read_text())
     status, stdout, stderr = run("evaluate", "--model", out)
     assert status == 0, stderr
     printed = float(re.match(r"validation perplexity (\d+\.\d{4}) on the last 10% of", stdout)[1])

@@ -28,6 +28,15 @@ def _solution_lines(source: str) -> list[str]:
     return found
 
 
+def _solution_lines_outside(source: Path) -> list[str]:
+    """The non-blank lines of a chapter outside its solution and hidden-test regions."""
+    inside_lines = _solution_lines(source.read_text())
+    outside = [line.strip() for line in source.read_text().splitlines() if line.strip()]
+    for line in inside_lines:
+        outside.remove(line)
+    return outside
+
+
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
@@ -118,3 +127,21 @@ def test_release_command_writes_the_student_copies(tmp_path, capsys):
     assert (tmp_path / "01_exercise_fixture.ipynb").exists()
     assert (tmp_path / "01_exercise_fixture.py").exists()
     assert "01_exercise_fixture.ipynb" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("source", notebooks.chapter_sources(), ids=lambda p: p.stem)
+def test_real_chapter_release_leaks_nothing(source):
+    """The chapters' own solutions and hidden checks stay out of their student copies."""
+    student = release.student_copy(notebooks.read_source(source), source.stem)
+    lines = {line.strip() for cell in student.cells for line in cell.source.splitlines()}
+    text = "\n".join(cell.source for cell in student.cells)
+    # A line inside a solution that also appears outside it (a loop header, say) is no leak.
+    secret = set(_solution_lines(source.read_text())) - set(_solution_lines_outside(source))
+    leaked = sorted(secret & lines)
+    assert leaked == [], f"{source.name}: the student copy contains {leaked[:3]}"
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert not any("hidden_check" in cell.metadata for cell in student.cells)
+    stubs = [cell.source for cell in student.cells if "exercise" in cell.metadata]
+    if source.stem >= "02":
+        assert len(stubs) >= 2, f"{source.name} should have at least two graded exercises"
+    assert all("raise NotImplementedError" in stub for stub in stubs)
