@@ -336,6 +336,24 @@ def _invalid_rows(path: Path, chapters_dir: Path, status: str, reason: str) -> l
     return [Row(student, chapter, s.name, 0, s.points, status, reason) for s in specs]
 
 
+def _read_notebook(path: Path):
+    """Read a submission as a version-4 notebook; ValueError saying what is wrong with it."""
+    import nbformat
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"the file is not JSON ({exc})") from exc
+    # nbformat's own message for JSON that is no notebook is about converting old versions.
+    if not isinstance(raw, dict) or "nbformat" not in raw or not isinstance(raw.get("cells"), list):
+        raise ValueError(
+            "the file is JSON but not a notebook: it needs an 'nbformat' version and a list of "
+            "'cells'; submit the .ipynb file that Jupyter saved"
+        )
+    return nbformat.reads(text, as_version=4)
+
+
 def grade_submission(
     path: Path,
     chapters_dir: Path = notebooks.CHAPTERS_DIR,
@@ -343,13 +361,9 @@ def grade_submission(
     timeout: float = TIMEOUT_S,
 ) -> list[Row]:
     """Grade one submitted ``.ipynb`` (never modified); a broken one gets zero rows with reasons."""
-    import nbformat
-
     path = Path(path)
     try:
-        nb = nbformat.read(path, as_version=4)
-        if not isinstance(nb.get("cells"), list):
-            raise ValueError("it has no list of cells")
+        nb = _read_notebook(path)
     except Exception as exc:
         return _invalid_rows(
             path, chapters_dir, "invalid", f"not a Jupyter notebook: {_one_line(exc)}"

@@ -202,8 +202,10 @@ def test_unreadable_files_are_invalid(batch):
     dave = _of(batch, "dave")
     assert all(r["status"] == "invalid" and r["points"] == 0 for r in dave.values())
     assert "not a Jupyter notebook" in dave["pair_counts"]["reason"]
+    assert "is not JSON" in dave["pair_counts"]["reason"]
     (kim,) = [row for row in batch["rows"] if row["student"] == "kim"]
     assert (kim["status"], kim["points"], kim["chapter"]) == ("invalid", 0, "?")
+    assert "JSON but not a notebook" in kim["reason"] and "'cells'" in kim["reason"]
 
 
 def test_syntax_error_and_exception_cost_only_their_exercise(batch):
