@@ -359,18 +359,24 @@ for theta in (0.5 * norm, 2.0 * norm):
 # cut the same way from the validation text. Every minibatch starts from the zero state, since
 # its rows come from random places in the book.
 
+
 # %%
-history = training.train_custom(
-    model,
-    random_train_batches(),
-    EPOCHS,
-    LR,
-    clip=CLIP,
-    optimizer="adam",
-    valid=sequences.random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1),
-    vocab=vocab,
-    log_every=5,
-)
+def train_char_lm(lm_model):
+    """This chapter's training recipe: EPOCHS of random batches, Adam at LR, clipping at CLIP."""
+    return training.train_custom(
+        lm_model,
+        random_train_batches(),
+        EPOCHS,
+        LR,
+        clip=CLIP,
+        optimizer="adam",
+        valid=sequences.random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1),
+        vocab=vocab,
+        log_every=5,
+    )
+
+
+history = train_char_lm(model)
 
 # %% [markdown]
 # The validation perplexity of that log is a quick check, not the number we report: every
@@ -702,24 +708,14 @@ print("same number of parameters:", copied.count_params() == model.count_params(
 
 # %% [markdown]
 # Now we train a `SimpleRNN` model from scratch with exactly the budget and the settings of the
-# scratch model of section 4.5, and compare. Throughput is the median tokens per second over the
-# epochs after the first (the first includes tracing the training step). The machine that ran
-# this notebook was shared, so the absolute rates are noisy; the ratio between two models
-# measured in the same run is the more meaningful number.
+# scratch model of section 4.5 (the same `train_char_lm`), and compare. Throughput is the median
+# tokens per second over the epochs after the first (the first includes tracing the training
+# step). Absolute rates depend on the machine and on whatever else runs on it; the ratio between
+# two models measured in the same run is the more meaningful number.
 
 # %%
 concise = make_concise_lm()
-concise_history = training.train_custom(
-    concise,
-    random_train_batches(),
-    EPOCHS,
-    LR,
-    clip=CLIP,
-    optimizer="adam",
-    valid=sequences.random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1),
-    vocab=vocab,
-    log_every=5,
-)
+concise_history = train_char_lm(concise)
 concise_ppl = held_out_perplexity(concise)
 
 
@@ -744,10 +740,10 @@ print(f"throughput SimpleRNN / scratch: {rows[1][3] / rows[0][3]:.2f}")
 # start from the same kind of initialization (Glorot-uniform input weights, orthogonal recurrent
 # weights, zero biases), so only the random draws differ. On a CPU both run the same generic
 # loop over time steps and the same matrix products, so their speeds should be close too. On
-# the shared machine that wrote these outputs, the measured ratio swung between about 0.6 and
-# 1.2 from one run to the next, so read the throughput column as "the same, within noise". The
-# built-in layers get their real advantage on a GPU, where Keras hands the gated layers of the
-# next chapters to cuDNN.
+# the machine that wrote these outputs, with other jobs running, the measured ratio swung
+# between about 0.6 and 1.2 from one run to the next, so read the throughput column as "the
+# same, within noise". The built-in layers get their real advantage on a GPU, where Keras hands
+# the gated layers of the next chapters to cuDNN.
 #
 # ## Summary
 #
