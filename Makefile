@@ -1,6 +1,7 @@
 # The RNN Workbook. Every target creates or reuses .venv and reinstalls only when the pins change.
 #   make workbook   execute every chapter in full mode -> build/*.ipynb, build/*.html, summary
 #   make test       ruff, unit tests, notebook/source sync, nbval over every chapter in quick mode
+#   make test-fast  the unit tests without the slow ones (XLA compiles), while editing rnnkit
 #   make notebooks  rebuild chapters/*.ipynb from their .py and execute them (full mode)
 #   make lab        JupyterLab on chapters/
 #   make release    student copies of every chapter -> build/student/
@@ -14,9 +15,9 @@ PINS := constraints.txt pyproject.toml
 STAMP := $(VENV)/.pins
 export TF_CPP_MIN_LOG_LEVEL := 3
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	--nbval-cell-timeout=600 -p no:cacheprovider
+	--nbval-cell-timeout=600 --timeout=900 -p no:cacheprovider
 
-.PHONY: venv workbook test lint unit nbval notebooks lab release grade clean
+.PHONY: venv workbook test test-fast lint unit nbval notebooks lab release grade clean
 
 venv:
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -37,8 +38,14 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# One worker per core (pytest-xdist): the tests are independent, and TensorFlow's small ops leave
+# a core idle in a single process.
 unit: venv
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -n auto
+
+# The unit tests without those marked slow (XLA compiles): the quick loop while editing rnnkit.
+test-fast: venv
+	$(PY) -m pytest tests -q -n auto -m "not slow"
 
 nbval: venv
 	RNNKIT_QUICK=1 $(PY) -m pytest $(NBVAL) chapters/*.ipynb

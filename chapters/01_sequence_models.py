@@ -48,7 +48,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from rnnkit import sequences
+from rnnkit.data import lag_windows
 
 # Training budgets: quick mode (CI) only trains for fewer epochs.
 SINE_EPOCHS = runmode.pick(full=20, quick=3)
@@ -174,13 +174,13 @@ for lag in (1, 7, 365):
 # An autoregressive model with window $\tau$ is trained on pairs
 # (features $= x_{t-\tau}, \dots, x_{t-1}$, label $= x_t$): slide a window of length $\tau$ over
 # the series, and the value right after the window is the label.
-# `rnnkit.sequences.lag_windows(series, tau)` does this and returns float32 `features` of shape
+# `rnnkit.data.lag_windows(series, tau)` does this and returns float32 `features` of shape
 # `(n - tau, tau)` and `labels` of shape `(n - tau,)`. On the numbers $0, 1, \dots, 7$ with
 # $\tau = 3$:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-toy_features, toy_labels = sequences.lag_windows(np.arange(8), tau=3)
+toy_features, toy_labels = lag_windows(np.arange(8), tau=3)
 for window, label in zip(toy_features, toy_labels, strict=True):
     print(window, "->", label)
 
@@ -218,7 +218,7 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 tau = 4
 split = 600
-features, labels = sequences.lag_windows(series, tau)
+features, labels = lag_windows(series, tau)
 label_times = np.arange(tau, T)
 train_rows = label_times < split
 print("features", features.shape, features.dtype, " labels", labels.shape, labels.dtype)
@@ -455,7 +455,7 @@ print(f"                  std  {change_std:.4f} ppm/week")
 normalized_changes = (changes - change_mean) / change_std
 
 co2_tau = 52  # one year of weekly changes: the window always covers a full seasonal cycle
-co2_features, co2_labels = sequences.lag_windows(normalized_changes, co2_tau)
+co2_features, co2_labels = lag_windows(normalized_changes, co2_tau)
 # Window i holds the changes arriving at weeks i + 1 ... i + tau; its label arrives at i + tau + 1.
 target_weeks = np.arange(len(co2_labels)) + co2_tau + 1
 co2_train_rows = target_weeks < split_week
@@ -615,7 +615,7 @@ plt.show()
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 
 class Rule:
@@ -637,7 +637,7 @@ class Rule:
     hint="Row i of the features is series[i : i + tau], and its label is series[i + tau].",
 )
 def _check_lag_windows(t, make_lag_windows):
-    expected_features, expected_labels = sequences.lag_windows(np.arange(6.0), 2)
+    expected_features, expected_labels = lag_windows(np.arange(6.0), 2)
     got = t.call(make_lag_windows, np.arange(6.0), 2)
     t.true(isinstance(got, tuple) and len(got) == 2, "the result is a pair (features, labels)")
     t.close(got[0], expected_features, tested=f"the features of {t.tested}")
@@ -672,9 +672,9 @@ def _check_seasonal_drift(t, seasonal_drift_forecast):
 # %% [markdown]
 # ### Exercise 1: lag windows by hand (1 point)
 #
-# Write `make_lag_windows(series, tau)` without using `rnnkit.sequences`. It takes a 1-D sequence
+# Write `make_lag_windows(series, tau)` without `rnnkit.data.lag_windows`. It takes a 1-D sequence
 # of numbers (a list or a NumPy array) and an integer `tau` with `0 < tau < len(series)`, and
-# returns a pair `(features, labels)` of NumPy float arrays, as `sequences.lag_windows` does:
+# returns a pair `(features, labels)` of NumPy float arrays, as `lag_windows` does:
 # `features` has shape `(len(series) - tau, tau)` and row `i` is `series[i : i + tau]`; `labels`
 # has shape `(len(series) - tau,)` and `labels[i]` is `series[i + tau]`, the value right after
 # window `i`.
@@ -717,7 +717,7 @@ with hidden_check("lag_windows") as t:
     # Agrees with the library on a longer random series.
     noise = np.random.default_rng(7).normal(size=40)
     got_features, got_labels = t.call(make_lag_windows, noise, 5)
-    expected_features, expected_labels = sequences.lag_windows(noise, 5)
+    expected_features, expected_labels = lag_windows(noise, 5)
     t.close(got_features, expected_features, tested=f"the features of {t.tested}")
     t.close(got_labels, expected_labels, tested=f"the labels of {t.tested}")
 ### END HIDDEN TESTS

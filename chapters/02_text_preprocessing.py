@@ -52,8 +52,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from rnnkit import bpe, datasets, sequences, text
-from rnnkit.vocab import Vocab
+from rnnkit.data import (
+    Vocab,
+    bpe,
+    clean,
+    datasets,
+    load_text,
+    tokenize_chars,
+    tokenize_words,
+    train_valid_split,
+)
 
 # Quick mode (CI) learns fewer merges with the from-scratch BPE; the code path is the same.
 BPE_MERGES = runmode.pick(full=500, quick=60)
@@ -86,7 +94,7 @@ SP_VOCAB_SIZE = 1000
 #
 # The workbook never embeds data in a chapter. Each data set is described by a small JSON file
 # in the repository's `datasets/` folder: where the file comes from, its licence, its size and
-# its SHA-256 hash. `rnnkit.datasets.load_text(name)` looks for the file, checks the hash, and
+# its SHA-256 hash. `rnnkit.data.load_text(name)` looks for the file, checks the hash, and
 # only then returns its contents. A different or truncated file raises an error instead of
 # silently changing every number below.
 #
@@ -111,7 +119,7 @@ print("bytes:  ", entry.size)
 print("sha256: ", entry.sha256)
 
 # %%
-raw = datasets.load_text("timemachine")
+raw = load_text("timemachine")
 print("loaded from:", datasets.path("timemachine").parent)
 
 # %% [markdown]
@@ -131,7 +139,7 @@ for line in non_blank[:3]:
 #
 # Every distinct symbol that survives cleaning becomes part of what the model must learn to
 # predict. The classic choice for a first character-level language model is drastic:
-# `text.clean(raw)` replaces every run of characters that are not ASCII letters (punctuation,
+# `clean(raw)` replaces every run of characters that are not ASCII letters (punctuation,
 # digits, newlines, accented letters) by a single space and lower-cases the rest. What is left
 # is an alphabet of 26 letters plus the space.
 #
@@ -147,7 +155,7 @@ sample = 'In 1895, the café\'s\nclock said: "Ten past eight!"  Nobody believed 
 print("raw:                 ", repr(sample))
 for keep_case in (False, True):
     for keep_punctuation in (False, True):
-        cleaned_sample = text.clean(sample, keep_case=keep_case, keep_punctuation=keep_punctuation)
+        cleaned_sample = clean(sample, keep_case=keep_case, keep_punctuation=keep_punctuation)
         label = f"case={keep_case!s:5} punct={keep_punctuation!s:5}"
         print(f"{label} {cleaned_sample!r}")
 
@@ -160,14 +168,14 @@ for keep_case in (False, True):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cleaned = text.clean(raw)
+cleaned = clean(raw)
 print(f"raw:     {len(raw):,} characters, {len(set(raw))} distinct")
 print(f"cleaned: {len(cleaned):,} characters, {len(set(cleaned))} distinct")
 print(
     "characters lost:", len(set(raw) - set(cleaned)), "e.g.", sorted(set(raw) - set(cleaned))[:12]
 )
 for line in non_blank[2:4]:
-    print(repr(text.clean(line)))
+    print(repr(clean(line)))
 
 # %% [markdown]
 # ## 2.4 Tokenization: characters, words or subwords?
@@ -188,7 +196,7 @@ for line in non_blank[2:4]:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-char_tokens = text.tokenize_chars(cleaned)
+char_tokens = tokenize_chars(cleaned)
 print(char_tokens[:24])
 print(f"{len(char_tokens):,} character tokens, {len(set(char_tokens))} distinct")
 
@@ -203,13 +211,13 @@ print(f"{len(char_tokens):,} character tokens, {len(set(char_tokens))} distinct"
 # - `UnicodeScriptTokenizer` also splits where the Unicode script changes: letters, digits
 #   and punctuation become separate tokens.
 #
-# `text.tokenize_words(text, method=...)` wraps both. Compare them on a made-up sentence.
+# `tokenize_words(text, method=...)` wraps both. Compare them on a made-up sentence.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 sentence = "Deep learning is fun. Isn't it? The café charged $3.50--twice!"
-print("whitespace:    ", text.tokenize_words(sentence, method="whitespace"))
-print("unicode_script:", text.tokenize_words(sentence, method="unicode_script"))
+print("whitespace:    ", tokenize_words(sentence, method="whitespace"))
+print("unicode_script:", tokenize_words(sentence, method="unicode_script"))
 
 # %% [markdown]
 # Neither is perfect: the whitespace tokenizer treats "fun." and "fun" as two different words,
@@ -221,8 +229,8 @@ print("unicode_script:", text.tokenize_words(sentence, method="unicode_script"))
 # %%
 # NBVAL_CHECK_OUTPUT
 word_tokenizations = {
-    "raw text, whitespace": text.tokenize_words(raw, method="whitespace"),
-    "raw text, unicode_script": text.tokenize_words(raw, method="unicode_script"),
+    "raw text, whitespace": tokenize_words(raw, method="whitespace"),
+    "raw text, unicode_script": tokenize_words(raw, method="unicode_script"),
     "cleaned text, split on spaces": cleaned.split(),
 }
 for name, tokens in word_tokenizations.items():
@@ -251,7 +259,7 @@ for level, vocab_size in [
     num_params = hidden * vocab_size + vocab_size
     print(f"{level:10} V = {vocab_size:5,}: output layer has {num_params:9,} parameters")
 
-train_words, valid_words = sequences.train_valid_split(words, valid_fraction=0.1)
+train_words, valid_words = train_valid_split(words, valid_fraction=0.1)
 seen = set(train_words)
 unseen = [word for word in valid_words if word not in seen]
 print(
@@ -278,7 +286,7 @@ print("a few of them:", sorted(set(unseen))[:8])
 # 4. repeat steps 2 and 3 for a chosen number of merges. Every merge adds one symbol to the
 #    vocabulary and shortens the encoded corpus.
 #
-# `rnnkit.bpe` implements this in plain Python so we can watch it. `count_pairs` does step 2,
+# `rnnkit.data.bpe` implements this in plain Python so we can watch it. `count_pairs` does step 2,
 # `merge_step` does steps 2 and 3 once. Here it runs on a made-up table of word counts.
 
 # %%
@@ -363,7 +371,7 @@ print(book_bpe.decode(book_bpe.encode(phrase)) == phrase)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-clean_lines = [text.clean(line) for line in raw_lines]
+clean_lines = [clean(line) for line in raw_lines]
 clean_lines = [line for line in clean_lines if line]
 sp_model = bpe.train_sentencepiece_bpe(clean_lines, vocab_size=SP_VOCAB_SIZE)
 sp = bpe.SentencePieceBPE(sp_model)
@@ -440,7 +448,7 @@ plt.show()
 # %% [markdown]
 # ## 2.5 The vocabulary
 #
-# A vocabulary assigns every token an integer id and maps back. `rnnkit.vocab.Vocab` builds one
+# A vocabulary assigns every token an integer id and maps back. `rnnkit.data.Vocab` builds one
 # deterministically from a list of tokens:
 #
 # - id 0 is always `<unk>`, the *unknown* token: any token without an id of its own maps to 0
@@ -631,7 +639,7 @@ plt.show()
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 # The toy word counts of section 2.4, written out as BPE tables.
 CHECK_TABLE = {
@@ -794,7 +802,7 @@ with hidden_check("vocab_table") as t:
 # %% [markdown]
 # ### Exercise 3: one BPE merge step (3 points)
 #
-# Without using `rnnkit.bpe`, write `my_merge_step(word_freqs)` that does what `bpe.merge_step`
+# Without using `rnnkit.data.bpe`, write `my_merge_step(word_freqs)` that does what `bpe.merge_step`
 # does. `word_freqs` maps each word, a tuple of symbols (str), to its count (int), like the toy
 # table of section 2.4. Return a pair `(pair, new_word_freqs)`:
 #
@@ -936,8 +944,8 @@ with hidden_check("punct_tokenizer") as t:
 # 5. **Where is the sweet spot? (coding)** Train sentencepiece models with vocabulary sizes
 #    100, 300, 1000, 3000 and 5000 on the cleaned lines, and plot the number of tokens in the
 #    book against the vocabulary size. Which sizes fail, and why? (Read the error message.)
-# 6. **Case and punctuation (question).** Build word vocabularies from `text.clean(raw)`,
-#    `text.clean(raw, keep_case=True)` and `text.clean(raw, keep_punctuation=True)`. Predict
+# 6. **Case and punctuation (question).** Build word vocabularies from `clean(raw)`,
+#    `clean(raw, keep_case=True)` and `clean(raw, keep_punctuation=True)`. Predict
 #    first, then measure: which changes the vocabulary size more, and why? For which tasks
 #    would you keep each?
 # 7. **Unknown tokens (question).** A character vocabulary built from the cleaned book has no

@@ -51,8 +51,16 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnnkit import datasets, ngrams, sequences, text
-from rnnkit.vocab import Vocab
+from rnnkit.data import (
+    Vocab,
+    clean,
+    load_text,
+    random_batches,
+    sequential_batches,
+    tokenize_words,
+    train_valid_split,
+)
+from rnnkit.lm import ngrams
 
 # The only budget in this chapter: how many training-set sizes section 3.5 tries.
 DATA_FRACTIONS = runmode.pick(full=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1), quick=(1 / 8, 1))
@@ -95,9 +103,9 @@ DATA_FRACTIONS = runmode.pick(full=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1), qui
 
 # %%
 # NBVAL_CHECK_OUTPUT
-raw = datasets.load_text("timemachine")
-chars = text.clean(raw)
-words = text.tokenize_words(chars)
+raw = load_text("timemachine")
+chars = clean(raw)
+words = tokenize_words(chars)
 char_vocab = sorted(set(chars))
 print(f"raw text:        {len(raw):,} characters")
 print(f"cleaned text:    {len(chars):,} characters")
@@ -131,7 +139,7 @@ for minus_count, follower in after_time[:4]:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-train_words, valid_words = sequences.train_valid_split(words, valid_fraction=0.1)
+train_words, valid_words = train_valid_split(words, valid_fraction=0.1)
 print(f"{len(train_words):,} training words, {len(valid_words):,} held-out words")
 for n in (1, 2, 3):
     seen = ngrams.count_ngrams(train_words, n)
@@ -374,13 +382,13 @@ for word in ("traveller", "again"):
 #
 # **Protocol used throughout the workbook.** We model characters of the cleaned text. The
 # validation split is the last 10% of the cleaned character stream, the training split is
-# everything before it (`sequences.train_valid_split(chars, 0.1)`). Every validation character is
+# everything before it (`train_valid_split(chars, 0.1)`). Every validation character is
 # predicted from all the text before it, so its first characters see the end of the training
 # text as context: `ngrams.perplexity(model, valid, history=train)`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-train, valid = sequences.train_valid_split(chars, valid_fraction=0.1)
+train, valid = train_valid_split(chars, valid_fraction=0.1)
 print(f"training characters:   {len(train):,}")
 print(f"validation characters: {len(valid):,} (the last 10% of the cleaned text)")
 
@@ -497,11 +505,11 @@ for name, values in results.items():
 # of tokens (an *offset* in `[0, num_steps)`) from the start, drawn afresh every epoch, so that
 # over many epochs every cut point is used.
 #
-# - **Random partitioning** (`sequences.random_batches`) cuts the text into non-overlapping
+# - **Random partitioning** (`random_batches`) cuts the text into non-overlapping
 #   pieces of `num_steps` tokens and shuffles them. Rows of a batch, and consecutive batches, are
 #   unrelated, so the model must start every batch from a fresh hidden state. The batches are
 #   closer to independent samples, which suits stochastic gradient descent.
-# - **Sequential partitioning** (`sequences.sequential_batches`) splits the text into
+# - **Sequential partitioning** (`sequential_batches`) splits the text into
 #   `batch_size` long streams, one per row, and walks along them: row `b` of batch `i + 1`
 #   continues exactly where row `b` of batch `i` ended. A *stateful* model can carry its hidden
 #   state from one batch to the next and so use context longer than `num_steps` (gradients
@@ -514,7 +522,7 @@ for name, values in results.items():
 # %%
 # NBVAL_CHECK_OUTPUT
 toy_corpus = np.arange(35)
-random_epochs = sequences.random_batches(toy_corpus, batch_size=2, num_steps=5, seed=0)
+random_epochs = random_batches(toy_corpus, batch_size=2, num_steps=5, seed=0)
 for epoch in (1, 2):
     print(f"epoch {epoch}")
     for X, Y in random_epochs:
@@ -526,7 +534,7 @@ for epoch in (1, 2):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sequential_epochs = sequences.sequential_batches(toy_corpus, batch_size=2, num_steps=5, seed=0)
+sequential_epochs = sequential_batches(toy_corpus, batch_size=2, num_steps=5, seed=0)
 batches = [(X.numpy(), Y.numpy()) for X, Y in sequential_epochs]
 for X, Y in batches:
     print(f"  X: {X.tolist()}\n  Y: {Y.tolist()}")
@@ -568,11 +576,11 @@ print("every row continues where the same row of the previous batch ended:", con
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 
 def laplace_reference(tokens, vocab, previous, token, alpha):
-    """The add-alpha bigram probability according to rnnkit.ngrams."""
+    """The add-alpha bigram probability according to rnnkit.lm.ngrams."""
     return ngrams.LaplaceNGram(2, vocab, alpha=alpha).fit(tokens).prob(token, [previous])
 
 
@@ -619,8 +627,7 @@ def _check_sequential_partition(t, sequential_partition):
     corpus = list(range(23))
     got = t.call(sequential_partition, corpus, 2, 5, 0)
     expected = [
-        (X.numpy(), Y.numpy())
-        for X, Y in sequences.sequential_batches(np.array(corpus), 2, 5, offset=0)
+        (X.numpy(), Y.numpy()) for X, Y in sequential_batches(np.array(corpus), 2, 5, offset=0)
     ]
     check_batches(t, got, expected)
 
@@ -728,7 +735,7 @@ with hidden_check("add_alpha") as t:
 # %% [markdown]
 # ### Exercise 3: sequential partitioning (3 points)
 #
-# Section 3.6 used `sequences.sequential_batches`. Write its core yourself, for one fixed
+# Section 3.6 used `sequential_batches`. Write its core yourself, for one fixed
 # offset: `sequential_partition(corpus, batch_size, num_steps, offset)` takes a 1-D list or
 # array of token ids, two positive integers and an offset with `0 <= offset < num_steps`, and
 # returns a list of `(X, Y)` pairs of NumPy integer arrays of shape `(batch_size, num_steps)`:
@@ -796,9 +803,7 @@ with hidden_check("sequential_partition") as t:
     # Agrees with rnnkit on a longer corpus, several rows and an offset.
     corpus = np.random.default_rng(3).integers(0, 28, size=200)
     got = t.call(sequential_partition, corpus, 4, 7, 5)
-    expected = [
-        (X.numpy(), Y.numpy()) for X, Y in sequences.sequential_batches(corpus, 4, 7, offset=5)
-    ]
+    expected = [(X.numpy(), Y.numpy()) for X, Y in sequential_batches(corpus, 4, 7, offset=5)]
     check_batches(t, got, expected)
 ### END HIDDEN TESTS
 
@@ -825,4 +830,4 @@ with hidden_check("sequential_partition") as t:
 #    characters, spaces included) and compare. Why is the word model's number still flattering?
 # 8. **Partitioning (question).** For the toy corpus of section 3.6, list which ids never appear
 #    in `X` during one epoch, for every offset from 0 to 4, for both partitionings. Why does
-#    `sequences.num_batches` count batches as if the offset were always `num_steps - 1`?
+#    `num_batches` count batches as if the offset were always `num_steps - 1`?

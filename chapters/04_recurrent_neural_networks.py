@@ -53,9 +53,25 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.ticker import MaxNLocator
 
-from rnnkit import cells, corpus, generation, lm, sequences, training, weights
+from rnnkit.data import num_batches, random_batches, sequential_batches
+from rnnkit.layers import RNNCell, to_keras
+from rnnkit.lm import (
+    RNNLM,
+    WARMUP,
+    TrainingDivergedError,
+    char_corpus,
+    clip_gradients,
+    evaluate_perplexity,
+    generate,
+    global_norm,
+    held_out_perplexity,
+    kneser_ney_baseline,
+    loss_and_gradients,
+    token_loss,
+    train_custom,
+)
 
-data = corpus.char_corpus()
+data = char_corpus()
 vocab = data.vocab
 V = len(vocab)
 
@@ -63,7 +79,7 @@ V = len(vocab)
 HIDDEN = 256
 BATCH_SIZE, NUM_STEPS = 32, 35
 LR, CLIP = 0.005, 1.0
-FULL_EPOCH = sequences.num_batches(len(data.train), BATCH_SIZE, NUM_STEPS)
+FULL_EPOCH = num_batches(len(data.train), BATCH_SIZE, NUM_STEPS)
 BATCHES = runmode.pick(full=FULL_EPOCH, quick=6)  # batches per epoch
 EPOCHS = runmode.pick(full=20, quick=2)  # the main scratch model and its Keras twin
 SHORT_EPOCHS = runmode.pick(full=5, quick=2)  # the partitioning comparison
@@ -166,7 +182,7 @@ def rnn_step(X_t, H_prev, W_xh, W_hh, b_h):
 # %% [markdown]
 # Let us run it on a tiny example: a batch of two sequences, "the" and "tim", and a hidden state
 # of only $h = 3$ numbers, with weights drawn from a seeded NumPy generator. The state starts at
-# zero, $H_0 = 0$. Then we give the same weights to `rnnkit.cells.RNNCell`, the scratch cell this
+# zero, $H_0 = 0$. Then we give the same weights to `rnnkit.layers.RNNCell`, the scratch cell this
 # workbook uses, and let `keras.layers.RNN` run it over the sequences. `RNNCell` stores its
 # weights under the names of the formula, `W_xh`, `W_hh` and `b_h`.
 
@@ -187,7 +203,7 @@ for t in range(3):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-toy_cell = cells.RNNCell(3)
+toy_cell = RNNCell(3)
 toy_layer = keras.layers.RNN(toy_cell, return_sequences=True, return_state=True)
 toy_layer.build((None, 3, V))
 for variable, value in (
@@ -224,13 +240,13 @@ print("RNN layer final state == H_3:   ", np.allclose(final_state, by_hand[-1], 
 # %%
 def make_scratch_lm():
     """A character language model around the scratch RNN cell with HIDDEN units."""
-    layer = keras.layers.RNN(cells.RNNCell(HIDDEN), return_sequences=True, return_state=True)
-    return lm.RNNLM(V, layer)
+    layer = keras.layers.RNN(RNNCell(HIDDEN), return_sequences=True, return_state=True)
+    return RNNLM(V, layer)
 
 
 def random_train_batches(seed=0):
     """An epoch of random-partition training batches (BATCHES of them)."""
-    return sequences.random_batches(data.train, BATCH_SIZE, NUM_STEPS, seed=seed).take(BATCHES)
+    return random_batches(data.train, BATCH_SIZE, NUM_STEPS, seed=seed).take(BATCHES)
 
 
 model = make_scratch_lm()
@@ -260,7 +276,7 @@ print(f"total: {model.count_params():,} parameters")
 # its guesses almost evenly over the 28 tokens, so its perplexity should be close to $V = 28$:
 
 # %%
-untrained_loss = float(training.token_loss(Y, logits))
+untrained_loss = float(token_loss(Y, logits))
 print(f"untrained: loss {untrained_loss:.3f} nats, perplexity {math.exp(untrained_loss):.2f}")
 
 # %% [markdown]
@@ -323,24 +339,24 @@ def clip_gradients_by_hand(grads, theta):
 
 
 # %% [markdown]
-# `rnnkit.training.clip_gradients` is the workbook's version (it also skips `None` gradients of
+# `rnnkit.lm.clip_gradients` is the workbook's version (it also skips `None` gradients of
 # unused variables), and TensorFlow ships the same rule as `tf.clip_by_global_norm`. Let us check
 # all three on the real gradients of the untrained model on one minibatch, once with a threshold
 # below the norm (the gradients get scaled down) and once above it (nothing changes):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-_, grads, _ = training.loss_and_gradients(model, X, Y)
-norm = float(training.global_norm(grads))
+_, grads, _ = loss_and_gradients(model, X, Y)
+norm = float(global_norm(grads))
 for theta in (0.5 * norm, 2.0 * norm):
     mine, my_norm = clip_gradients_by_hand(grads, theta)
-    rnnkit_clipped, rnnkit_norm = training.clip_gradients(grads, theta)
+    rnnkit_clipped, rnnkit_norm = clip_gradients(grads, theta)
     tf_clipped, tf_norm = tf.clip_by_global_norm(grads, theta)
     gap_rnnkit, gap_tf = (
         max(float(tf.reduce_max(tf.abs(a - b))) for a, b in zip(mine, other, strict=True))
         for other in (rnnkit_clipped, tf_clipped)
     )
-    new_norm = float(training.global_norm(mine))
+    new_norm = float(global_norm(mine))
     print(f"theta = {theta / norm:.1f} x norm:")
     same_norms = [abs(float(n) - norm) < 1e-5 * norm for n in (my_norm, rnnkit_norm, tf_norm)]
     print("  same norm by hand, in rnnkit and in tf:", all(same_norms))
@@ -352,7 +368,7 @@ for theta in (0.5 * norm, 2.0 * norm):
 # %% [markdown]
 # ## 4.5 Training the scratch RNN language model
 #
-# `training.train_custom` is an explicit `tf.GradientTape` loop: for each minibatch it computes
+# `train_custom` is an explicit `tf.GradientTape` loop: for each minibatch it computes
 # the mean cross-entropy, its gradients (BPTT over the 35 steps), clips them to global norm
 # $\theta = 1$ with `clip_gradients` and takes an Adam step. It records the loss and the gradient
 # norm of every step, and the perplexity of every epoch on the training batches and on batches
@@ -363,14 +379,14 @@ for theta in (0.5 * norm, 2.0 * norm):
 # %%
 def train_char_lm(lm_model):
     """This chapter's training recipe: EPOCHS of random batches, Adam at LR, clipping at CLIP."""
-    return training.train_custom(
+    return train_custom(
         lm_model,
         random_train_batches(),
         EPOCHS,
         LR,
         clip=CLIP,
         optimizer="adam",
-        valid=sequences.random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1),
+        valid=random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1),
         vocab=vocab,
         log_every=5,
     )
@@ -383,20 +399,18 @@ history = train_char_lm(model)
 # validation chunk starts from a zero state, so its first characters are predicted with no
 # context at all. We report the **held-out perplexity by the protocol of chapter 3**, the one the
 # n-gram baselines were measured with: the model reads the validation text as one long sequence,
-# right after the end of the training text (here its last 2,000 characters), and every
-# validation character is predicted from everything before it. The baseline is the best
-# interpolated Kneser–Ney model of chapter 3.
+# right after the end of the training text (it warms up its state on the last `WARMUP`
+# training characters), and every validation character is predicted from everything before
+# it. The baseline is the best interpolated Kneser–Ney model of chapter 3.
+#
+# We spell the call out once. `held_out_perplexity(model, data)` from `rnnkit.lm` is exactly
+# this call; the rest of the workbook uses it, so every chapter scores the same way.
 
 # %%
-baseline = corpus.kneser_ney_baseline(data)
-
-
-def held_out_perplexity(lm_model):
-    """Validation perplexity by the chapter-3 protocol, shared with the n-gram baselines."""
-    return training.evaluate_perplexity(lm_model, data.valid, history=data.train, warmup=2000)
-
-
-scratch_ppl = held_out_perplexity(model)
+baseline = kneser_ney_baseline(data)
+scratch_ppl = evaluate_perplexity(model, data.valid, history=data.train, warmup=WARMUP)
+assert held_out_perplexity(model, data) == scratch_ppl
+print(f"warm-up: the last {WARMUP:,} training characters")
 for name, ppl in (
     ("uniform guess", V),
     (f"Kneser-Ney order {baseline.order} baseline", baseline.perplexity),
@@ -431,14 +445,14 @@ plt.show()
 #
 # ### Generating text
 #
-# `generation.generate` reads a prefix, then repeatedly feeds the model its own last output.
+# `generate` reads a prefix, then repeatedly feeds the model its own last output.
 # *Greedy* decoding always takes the most likely character; *sampling* draws the next character
 # from the softmax of the logits divided by a temperature (below 1 sharpens the distribution).
 
 # %%
 for prefix in ("time traveller", "the machine"):
-    greedy = generation.generate(model, vocab, prefix, 60)
-    sampled = generation.generate(model, vocab, prefix, 60, "temperature", temperature=0.7, seed=0)
+    greedy = generate(model, vocab, prefix, 60)
+    sampled = generate(model, vocab, prefix, 60, "temperature", temperature=0.7, seed=0)
     print(f"greedy:  {greedy!r}")
     print(f"sampled: {sampled!r}")
 
@@ -481,7 +495,7 @@ def hidden_state_gradient_norms(W_hh, ids):
             H = rnn_step(X[:, t], H, W_xh, W_hh, b_h)
             tape.watch(H)
             states.append(H)
-        loss = training.token_loss(ids[:, -1], H @ W_hq + b_q)
+        loss = token_loss(ids[:, -1], H @ W_hq + b_q)
     grads = tape.gradient(loss, states)
     norms = [float(tf.reduce_mean(tf.norm(g, axis=-1))) for g in grads]
     return np.array(norms[::-1])  # entry k: distance T - t = k
@@ -545,10 +559,10 @@ for clip in (None, CLIP):
     sgd_model.zero_state(1)
     sgd_model.set_weights(initial_weights.get_weights())
     try:
-        clip_runs[clip] = training.train_custom(
+        clip_runs[clip] = train_custom(
             sgd_model, random_train_batches(seed=2), CLIP_DEMO_EPOCHS, 1.0, clip=clip, log_every=1
         )
-    except training.TrainingDivergedError as err:
+    except TrainingDivergedError as err:
         print(f"clip={clip}: {err}")
 for clip, run in clip_runs.items():
     print(
@@ -611,7 +625,7 @@ for clip, run in clip_runs.items():
 # - the state can carry information further back than `num_steps` characters.
 #
 # The state is carried as a constant, though: `train_custom` wraps it in `tf.stop_gradient`
-# (see `training.loss_and_gradients`), so gradients stop at the chunk boundary. Without this
+# (see `loss_and_gradients`), so gradients stop at the chunk boundary. Without this
 # *detach*, the gradient of one minibatch would reach back through all earlier minibatches of
 # the epoch: the cost and memory of a step would grow without bound, and the exploding and
 # vanishing products above would run over thousands of steps. Truncated BPTT keeps each step
@@ -625,11 +639,11 @@ for clip, run in clip_runs.items():
 # %%
 partition_runs = {}
 for name, partition, stateful in (
-    ("random, state reset", sequences.random_batches, False),
-    ("sequential, state carried", sequences.sequential_batches, True),
+    ("random, state reset", random_batches, False),
+    ("sequential, state carried", sequential_batches, True),
 ):
     part_model = make_scratch_lm()
-    part_history = training.train_custom(
+    part_history = train_custom(
         part_model,
         partition(data.train, BATCH_SIZE, NUM_STEPS, seed=0).take(BATCHES),
         SHORT_EPOCHS,
@@ -640,7 +654,7 @@ for name, partition, stateful in (
         valid=partition(data.valid, BATCH_SIZE, NUM_STEPS, seed=1),
         log_every=0,
     )
-    partition_runs[name] = (part_history, held_out_perplexity(part_model))
+    partition_runs[name] = (part_history, held_out_perplexity(part_model, data))
 
 print(f"{SHORT_EPOCHS} epochs each   training batches  validation batches  held out (chapter 3)")
 for name, (part_history, ppl) in partition_runs.items():
@@ -682,22 +696,22 @@ plt.show()
 # variables named `kernel` ($W_{xh}$), `recurrent_kernel` ($W_{hh}$) and `bias` ($b_h$), and the
 # same `tanh`. It drops into the same `RNNLM`. First, a check that it really is the same
 # function: we copy the trained scratch weights into a fresh `SimpleRNN` model with
-# `weights.to_keras` (and the output layer with `set_weights`) and compare the logits on a
+# `to_keras` (and the output layer with `set_weights`) and compare the logits on a
 # validation batch.
 
 
 # %%
 def make_concise_lm():
     """The same language model around keras.layers.SimpleRNN."""
-    return lm.RNNLM(V, keras.layers.SimpleRNN(HIDDEN, return_sequences=True, return_state=True))
+    return RNNLM(V, keras.layers.SimpleRNN(HIDDEN, return_sequences=True, return_state=True))
 
 
 # %%
 # NBVAL_CHECK_OUTPUT
 copied = make_concise_lm()
-X_valid, _ = next(iter(sequences.random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1)))
+X_valid, _ = next(iter(random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=1)))
 copied(X_valid)  # builds the model
-weights.to_keras(model.rnn, copied.rnn)
+to_keras(model.rnn, copied.rnn)
 copied.head.set_weights(model.head.get_weights())
 print("kernel = W_xh:          ", np.array_equal(copied.rnn.cell.kernel, rnn_cell.W_xh))
 print("recurrent_kernel = W_hh:", np.array_equal(copied.rnn.cell.recurrent_kernel, rnn_cell.W_hh))
@@ -716,7 +730,7 @@ print("same number of parameters:", copied.count_params() == model.count_params(
 # %%
 concise = make_concise_lm()
 concise_history = train_char_lm(concise)
-concise_ppl = held_out_perplexity(concise)
+concise_ppl = held_out_perplexity(concise, data)
 
 
 def throughput(run):
@@ -759,7 +773,7 @@ print(f"throughput SimpleRNN / scratch: {rows[1][3] / rows[0][3]:.2f}")
 #   $g \leftarrow \min(1, \theta / \lVert g \rVert)\, g$, turns exploding steps into ordinary ones.
 # - Sequential partitioning with a carried (but detached) state gives every chunk a warm start;
 #   for a plain RNN the gain on the held-out text is small.
-# - `keras.layers.SimpleRNN` is the same model with fused weights; `weights.to_keras` copies ours
+# - `keras.layers.SimpleRNN` is the same model with fused weights; `to_keras` copies ours
 #   into it and the logits agree.
 
 # %% [markdown]
@@ -776,7 +790,7 @@ print(f"throughput SimpleRNN / scratch: {rows[1][3] / rows[0][3]:.2f}")
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 
 def forward_reference(ids, H_0, W_xh, W_hh, b_h):
@@ -785,7 +799,7 @@ def forward_reference(ids, H_0, W_xh, W_hh, b_h):
     In float64, so that the reference is exact on GPUs too (they may run float32 matmuls in TF32).
     """
     W_xh = np.asarray(W_xh, dtype="float64")
-    cell = cells.RNNCell(W_xh.shape[1], dtype="float64")
+    cell = RNNCell(W_xh.shape[1], dtype="float64")
     layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, dtype="float64")
     layer.build((None, None, W_xh.shape[0]))
     for variable, value in ((cell.W_xh, W_xh), (cell.W_hh, W_hh), (cell.b_h, b_h)):
@@ -927,7 +941,7 @@ with hidden_check("rnn_step") as t:
 # Write `rnn_forward(ids, H_0, W_xh, W_hh, b_h)` in NumPy: `ids` is an integer array
 # `(n, T)`, `H_0` the initial states `(n, h)`. Run the update of section 4.1 over the `T` steps
 # and return `(states, H_T)`: all the states $H_1, \dots, H_T$ stacked as an array `(n, T, h)`,
-# and the last one `(n, h)`. This is what `keras.layers.RNN(cells.RNNCell(h),
+# and the last one `(n, h)`. This is what `keras.layers.RNN(RNNCell(h),
 # return_sequences=True, return_state=True)` returns.
 
 

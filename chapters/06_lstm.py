@@ -54,7 +54,16 @@ import matplotlib.ticker as ticker
 import numpy as np
 import tensorflow as tf
 
-from rnnkit import cells, corpus, generation, lm, sequences, training, weights
+from rnnkit.data import random_batches
+from rnnkit.layers import GRUCell, LSTMCell, RNNCell, fused_weights, to_keras
+from rnnkit.lm import (
+    RNNLM,
+    char_corpus,
+    generate,
+    held_out_perplexity,
+    kneser_ney_baseline,
+    train_custom,
+)
 
 # Budgets: only these differ between full and quick mode.
 LM_EPOCHS = runmode.pick(full=14, quick=1)  # the LSTM language model of section 6.5
@@ -129,13 +138,13 @@ BATCHES_PER_EPOCH = runmode.pick(full=-1, quick=3)  # -1: every batch of the tra
 # memory is replaced by the candidate $\tanh(\text{value})$), and open the output gate exactly
 # when *read* is 1. All the weights on $\mathbf{H}_{t-1}$ are zero: this unit keeps everything in
 # its memory cell. Large pre-activations ($\pm 10$) make the sigmoid gates 0 or 1 to four
-# decimals. We run `rnnkit.cells.LSTMCell` one step at a time: a cell maps
+# decimals. We run `rnnkit.layers.LSTMCell` one step at a time: a cell maps
 # $(\mathbf{X}_t, [\mathbf{H}_{t-1}, \mathbf{C}_{t-1}])$ to $(\mathbf{H}_t, [\mathbf{H}_t,
 # \mathbf{C}_t])$.
 
 # %%
 SHARP = 20.0  # weight of a flag: the gate's pre-activation is +-SHARP/2 = +-10
-latch = cells.LSTMCell(1)
+latch = LSTMCell(1)
 latch.build((None, 3))  # inputs: [value, write, read]
 wiring = {
     "W_xi": [[0.0], [SHARP], [0.0]],  # input gate: open only when write = 1
@@ -226,7 +235,7 @@ print("\n".join(rows))
 # $\sigma(\mathbf{b}_f)$. With $\mathbf{b}_f = 0$ that is 0.5: the memory, and the gradient on
 # the direct path, halve at every step, and a dependency ten characters back gets about a
 # thousandth of the gradient before the model has had a chance to learn anything. Keras'
-# `unit_forget_bias=True` (the default, and the default of `rnnkit.cells.LSTMCell` too) starts
+# `unit_forget_bias=True` (the default, and the default of `rnnkit.layers.LSTMCell` too) starts
 # $\mathbf{b}_f$ at 1, as recommended by Jozefowicz, Zaremba and Sutskever (2015), so that a
 # fresh LSTM leans towards remembering:
 
@@ -245,12 +254,12 @@ for b_f in (0.0, 1.0, 2.0, 3.0):
 #
 # ## 6.4 The scratch cell computes what `keras.layers.LSTM` computes
 #
-# `rnnkit.cells.LSTMCell` stores every matrix and bias of the equations above as its own
+# `rnnkit.layers.LSTMCell` stores every matrix and bias of the equations above as its own
 # variable, named as in the lecture (`W_xi`, `W_hf`, `b_o`, ...). `keras.layers.LSTM` stores
 # the same numbers fused: a `kernel` of shape $(d, 4h)$ holding $\mathbf{W}_{xi}, \mathbf{W}_{xf},
 # \mathbf{W}_{xc}, \mathbf{W}_{xo}$ side by side (gate order i | f | c | o), a
 # `recurrent_kernel` $(h, 4h)$ and a `bias` $(4h,)$, so that one matrix product computes all four
-# pre-activations. `weights.to_keras` copies a scratch layer's weights into its built-in twin.
+# pre-activations. `to_keras` copies a scratch layer's weights into its built-in twin.
 # If the two then agree on the outputs, on both final states and on every gradient, the
 # scratch cell is a faithful LSTM. We compute in float64 here, so that no rounding (and no
 # TF32 arithmetic on a GPU) can blur the comparison.
@@ -263,7 +272,7 @@ UNITS, FEATURES = 4, 5
 rng = np.random.default_rng(0)
 X_check = tf.constant(rng.normal(size=(3, 9, FEATURES)))  # 3 sequences, 9 steps, 5 features
 scratch_layer = keras.layers.RNN(
-    cells.LSTMCell(UNITS, dtype="float64"),
+    LSTMCell(UNITS, dtype="float64"),
     return_sequences=True,
     return_state=True,
     dtype="float64",
@@ -286,7 +295,7 @@ for name in ("W_xi", "W_hi", "b_i"):
 # the output sequences, the final hidden states $\mathbf{H}_T$ and the final memory cells
 # $\mathbf{C}_T$. For the gradients we need a scalar loss that depends on all three in a way
 # that would expose a swapped gate or a wrong sign: a fixed random weighting of each. The
-# gradients of the scratch layer come per gate; `weights.fused_weights` lines them up the way
+# gradients of the scratch layer come per gate; `fused_weights` lines them up the way
 # the built-in layer stores its own, so the two can be compared entry by entry.
 
 
@@ -309,7 +318,7 @@ def outputs_and_gradients(layer, X, probes):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-weights.to_keras(scratch_layer, keras_layer)
+to_keras(scratch_layer, keras_layer)
 probes = [rng.normal(size=shape) for shape in ((3, 9, UNITS), (3, UNITS), (3, UNITS))]
 ours, d_X_ours, grads_ours = outputs_and_gradients(scratch_layer, X_check, probes)
 theirs, d_X_theirs, grads_theirs = outputs_and_gradients(keras_layer, X_check, probes)
@@ -324,7 +333,7 @@ def report(what, a, b, tol=1e-10):
 for what, a, b in zip(("outputs", "final H", "final C"), ours, theirs, strict=True):
     report(what, a, b)
 report("gradient wrt X", d_X_ours, d_X_theirs)
-fused = weights.fused_weights(scratch_layer.cell, values=grads_ours)
+fused = fused_weights(scratch_layer.cell, values=grads_ours)
 for role, grad in fused.items():
     report(f"gradient wrt {role}", grad, grads_theirs[role])
 
@@ -344,8 +353,8 @@ for role, grad in fused.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-data = corpus.char_corpus()
-baseline = corpus.kneser_ney_baseline(data)
+data = char_corpus()
+baseline = kneser_ney_baseline(data)
 print(
     f"vocabulary: {len(data.vocab)} tokens; {len(data.train):,} training and "
     f"{len(data.valid):,} held-out characters"
@@ -372,22 +381,22 @@ BATCH_SIZE, NUM_STEPS, LR, CLIP = 32, 64, 3e-3, 1.0
 
 def lm_batches(ids, seed):
     """Random-partition batches of ``ids``, cut to the epoch budget of this run mode."""
-    batches = sequences.random_batches(ids, BATCH_SIZE, NUM_STEPS, seed=seed)
+    batches = random_batches(ids, BATCH_SIZE, NUM_STEPS, seed=seed)
     return batches.take(BATCHES_PER_EPOCH)
 
 
 def char_lm(cell):
     """A character language model with an embedding, ``cell`` inside ``keras.layers.RNN``."""
     layer = keras.layers.RNN(cell, return_sequences=True, return_state=True)
-    return lm.RNNLM(len(data.vocab), layer, encoding="embedding", embedding_dim=EMBEDDING_DIM)
+    return RNNLM(len(data.vocab), layer, encoding="embedding", embedding_dim=EMBEDDING_DIM)
 
 
 train_batches = lm_batches(data.train, seed=1)
-valid_batches = sequences.random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=2)
+valid_batches = random_batches(data.valid, BATCH_SIZE, NUM_STEPS, seed=2)
 keras.utils.set_random_seed(6)  # the same initial weights however often this cell is run
-lstm_model = char_lm(cells.LSTMCell(HIDDEN))
+lstm_model = char_lm(LSTMCell(HIDDEN))
 start = time.perf_counter()
-history = training.train_custom(
+history = train_custom(
     lstm_model,
     train_batches,
     epochs=LM_EPOCHS,
@@ -427,16 +436,16 @@ plt.show()
 # the first characters of each 64-character row are predicted with almost no context. The fair
 # protocol of chapter 3, the one the n-gram baseline was scored with, predicts every held-out
 # character from all the text before it: the model reads the held-out text as one long
-# sequence, carrying its states along, after first reading the last 2,000 training characters
-# to warm up. That is `training.evaluate_perplexity` with `history=data.train, warmup=2000`:
+# sequence, carrying its states along, after first reading the end of the training text to
+# warm up. That is `held_out_perplexity(model, data)`, as in chapters 4 and 5:
 
 # %%
-lstm_ppl = training.evaluate_perplexity(lstm_model, data.valid, history=data.train, warmup=2000)
+lstm_ppl = held_out_perplexity(lstm_model, data)
 print(
     f"held-out perplexity, fair protocol: LSTM-{HIDDEN} {lstm_ppl:.3f}   "
     f"Kneser-Ney (order {baseline.order}) {baseline.perplexity:.3f}"
 )
-sample = generation.generate(
+sample = generate(
     lstm_model, data.vocab, "the time traveller ", 120, strategy="temperature", temperature=0.6
 )
 print("sample:", sample)
@@ -567,7 +576,7 @@ plt.show()
 #
 # ## 6.7 RNN, GRU and LSTM on the same budget
 #
-# How much do the gates buy? Train the three scratch cells of `rnnkit.cells` the same way:
+# How much do the gates buy? Train the three scratch cells of `rnnkit.layers` the same way:
 # 256 hidden units, the same embedding, data, optimizer and number of epochs, a short budget
 # for each. First their sizes. A plain RNN layer has one block of weights
 # $\mathbf{W}_{xh}, \mathbf{W}_{hh}, \mathbf{b}_h$; a GRU has three such blocks (with Keras'
@@ -576,7 +585,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-CELL_TYPES = {"RNN": cells.RNNCell, "GRU": cells.GRUCell, "LSTM": cells.LSTMCell}
+CELL_TYPES = {"RNN": RNNCell, "GRU": GRUCell, "LSTM": LSTMCell}
 contenders = {}
 for name, cell_type in CELL_TYPES.items():
     keras.utils.set_random_seed(7)
@@ -599,7 +608,7 @@ for name, model in contenders.items():
 results = {}
 for name, model in contenders.items():
     start = time.perf_counter()
-    run = training.train_custom(
+    run = train_custom(
         model,
         lm_batches(data.train, seed=3),
         epochs=COMPARE_EPOCHS,
@@ -610,9 +619,7 @@ for name, model in contenders.items():
     )
     speeds = run.tokens_per_s[1:] or run.tokens_per_s
     results[name] = {
-        "perplexity": training.evaluate_perplexity(
-            model, data.valid, history=data.train, warmup=2000
-        ),
+        "perplexity": held_out_perplexity(model, data),
         "tokens/s": float(np.median(speeds)),
         "seconds": time.perf_counter() - start,
     }
@@ -740,11 +747,11 @@ for name, values in reach.items():
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 
 def random_lstm_params(d, h, seed, scale=0.5):
-    """Per-gate LSTM weights as float32 NumPy arrays, named as in ``cells.LSTMCell``."""
+    """Per-gate LSTM weights as float32 NumPy arrays, named as in ``LSTMCell``."""
     rng = np.random.default_rng(seed)
     params = {}
     for gate in "ifco":
@@ -755,9 +762,9 @@ def random_lstm_params(d, h, seed, scale=0.5):
 
 
 def lstm_cell_with(params):
-    """A built ``cells.LSTMCell`` holding ``params`` (a dict of per-gate arrays)."""
+    """A built ``LSTMCell`` holding ``params`` (a dict of per-gate arrays)."""
     d, h = np.shape(params["W_xi"])
-    cell = cells.LSTMCell(h)
+    cell = LSTMCell(h)
     cell.build((None, d))
     for name, value in params.items():
         getattr(cell, name).assign(np.asarray(value, dtype="float32"))
@@ -765,7 +772,7 @@ def lstm_cell_with(params):
 
 
 def check_lstm_step(t, lstm_step, n, d, h, seed, scale=0.5):
-    """Compare one step of the student's ``lstm_step`` with ``cells.LSTMCell``."""
+    """Compare one step of the student's ``lstm_step`` with ``LSTMCell``."""
     rng = np.random.default_rng(seed + 1)
     params = random_lstm_params(d, h, seed, scale)
     X, H, C = (rng.normal(size=shape).astype("float32") for shape in ((n, d), (n, h), (n, h)))
@@ -848,10 +855,10 @@ def _check_lstm_counter(t, counter_weights):
 # Write `lstm_step(X, H, C, params)` with NumPy only: one step of an LSTM, the six equations of
 # sections 6.1 and 6.2. `X` has shape `(n, d)`, `H` and `C` (the previous hidden state and
 # memory cell) have shape `(n, h)`, and `params` is a dict of NumPy arrays with the names of
-# `cells.LSTMCell`: `W_xi, W_xf, W_xc, W_xo` of shape `(d, h)`, `W_hi, W_hf, W_hc, W_ho` of
+# `LSTMCell`: `W_xi, W_xf, W_xc, W_xo` of shape `(d, h)`, `W_hi, W_hf, W_hc, W_ho` of
 # shape `(h, h)` and `b_i, b_f, b_c, b_o` of shape `(h,)`. Return the pair `(H_t, C_t)`.
 #
-# The check compares your step with `cells.LSTMCell` holding the same weights.
+# The check compares your step with `LSTMCell` holding the same weights.
 #
 # Not graded: run your step in a loop over the first 20 characters of `data.valid` (embedded
 # with `lstm_model.embedding`), with the weights of the trained `lstm_model.rnn.cell`
@@ -927,10 +934,10 @@ with hidden_check("lstm_param_count") as t:
 # of a's and b's its memory cell must hold half the number of a's it has read:
 # $C_T = 0.5 \times (\text{number of a's})$, to within 0.05, for strings of up to 40 letters.
 #
-# Write `counter_weights()`, returning a dict with the twelve weights of `cells.LSTMCell(1)`
+# Write `counter_weights()`, returning a dict with the twelve weights of `LSTMCell(1)`
 # for inputs of 2 features: `W_xi, W_xf, W_xc, W_xo` of shape `(2, 1)`, `W_hi, W_hf, W_hc, W_ho`
 # of shape `(1, 1)` and `b_i, b_f, b_c, b_o` of shape `(1,)` (lists or NumPy arrays). The
-# check runs `cells.LSTMCell` with your weights, through `count_with_lstm`.
+# check runs `LSTMCell` with your weights, through `count_with_lstm`.
 #
 # Not graded: why is this impossible for a GRU unit, whose state is
 # $\mathbf{Z}_t \odot \mathbf{H}_{t-1} + (1 - \mathbf{Z}_t) \odot \tilde{\mathbf{H}}_t$?
@@ -975,7 +982,7 @@ with hidden_check("lstm_counter") as t:
 #    unit's state always stays between $-1$ and $1$ and that keeping and writing trade off
 #    against each other. Which part of the LSTM's design lifts both limits?
 # 5. **The forget bias.** Train the model of section 6.5 again with
-#    `cells.LSTMCell(HIDDEN, unit_forget_bias=False)`, for the same number of epochs, and plot
+#    `LSTMCell(HIDDEN, unit_forget_bias=False)`, for the same number of epochs, and plot
 #    both held-out curves. Does the difference last, or does training catch up? Run
 #    `gradient_reach` on both models after the first epoch.
 # 6. **Is the unit real?** Section 6.6 picked units on the held-out text it then showed. Run

@@ -28,7 +28,7 @@
 #   state of a deep RNN is (one state per layer);
 # - where dropout goes in a stack: between the layers, never on the recurrent path;
 # - two loop orders that compute the same stack (layer by layer, or time step by time step),
-#   and `rnnkit.wrappers.Stacked` against Keras's `StackedRNNCells`, number for number;
+#   and `rnnkit.layers.Stacked` against Keras's `StackedRNNCells`, number for number;
 # - how many parameters each extra layer costs;
 # - what one, two and three layers buy on *The Time Machine*, in perplexity and in time;
 # - a recipe that beats the Kneser–Ney baseline, given a longer budget than the default run:
@@ -52,9 +52,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from rnnkit import cells, corpus, generation, lm, sequences, training, weights, wrappers
+from rnnkit.data import num_batches, random_batches, sequential_batches
+from rnnkit.layers import GRUCell, LSTMCell, RNNCell, Stacked, cells_of, fused_weights, to_keras
+from rnnkit.lm import (
+    RNNLM,
+    char_corpus,
+    generate,
+    held_out_perplexity,
+    kneser_ney_baseline,
+    train_fit,
+)
 
-data = corpus.char_corpus()
+data = char_corpus()
 VOCAB_SIZE = len(data.vocab)
 
 # Budgets. Quick mode trains on a few batches only; every cell runs the same code.
@@ -174,7 +183,7 @@ def run_stack(rnn_layers, inputs):
 
 
 # %% [markdown]
-# `rnnkit.wrappers.Stacked` is the same loop packaged as a Keras layer, with masks, initial
+# `rnnkit.layers.Stacked` is the same loop packaged as a Keras layer, with masks, initial
 # states, a config, and optional dropout on the sequence each layer hands to the next. Give it
 # a list of cells (or of `keras.layers.RNN` layers) and it wraps each one; with
 # `return_state=True` it returns the top layer's outputs followed by the final states of all
@@ -187,9 +196,7 @@ def run_stack(rnn_layers, inputs):
 WIDTHS = (8, 6, 4)
 X = np.random.default_rng(0).normal(size=(2, 7, 5)).astype("float32")
 
-stack = wrappers.Stacked(
-    [cells.LSTMCell(units) for units in WIDTHS], return_sequences=True, return_state=True
-)
+stack = Stacked([LSTMCell(units) for units in WIDTHS], return_sequences=True, return_state=True)
 top, *stack_states = stack(X)
 print("top outputs:", tuple(top.shape))
 for j in range(len(WIDTHS)):
@@ -216,12 +223,10 @@ print("max |Stacked - run_stack| < 1e-6:", diff < 1e-6)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-with_dropout = wrappers.Stacked(
-    [cells.GRUCell(6), cells.GRUCell(6)], dropout=0.5, return_sequences=True, return_state=True
+with_dropout = Stacked(
+    [GRUCell(6), GRUCell(6)], dropout=0.5, return_sequences=True, return_state=True
 )
-without = wrappers.Stacked(
-    [cells.GRUCell(6), cells.GRUCell(6)], dropout=0.0, return_sequences=True, return_state=True
-)
+without = Stacked([GRUCell(6), GRUCell(6)], dropout=0.0, return_sequences=True, return_state=True)
 for layer in (with_dropout, without):
     layer.build(X.shape)
 without.set_weights(with_dropout.get_weights())
@@ -241,7 +246,7 @@ print("training=True:  layer 1 state unchanged:", np.allclose(trained[1], plain[
 # cell_L])` glues the cells into one big cell whose state is the list of all the layers'
 # states; `keras.layers.RNN` then runs that big cell time step by time step, each step climbing
 # the whole stack. To compare the two we build the Keras twin from built-in `LSTMCell`s of the
-# same widths and copy our weights into it with `weights.to_keras` (chapters 5 and 6 showed
+# same widths and copy our weights into it with `to_keras` (chapters 5 and 6 showed
 # how the per-gate matrices of a scratch cell line up with the fused `kernel`,
 # `recurrent_kernel` and `bias` of a built-in one). Keras returns the final states nested per
 # layer; we flatten them.
@@ -254,7 +259,7 @@ twin = keras.layers.RNN(
     return_state=True,
 )
 twin.build(X.shape)
-weights.to_keras(stack, twin)
+to_keras(stack, twin)
 
 keras_top, *keras_states = twin(X)
 print("Keras final states per layer:", [len(layer_states) for layer_states in keras_states])
@@ -269,7 +274,7 @@ for j in range(len(WIDTHS)):
 # Same forward pass; what about training? Take a loss that depends on every output and every
 # final state, and differentiate it with respect to all weights of both stacks. Keras stores
 # each layer's gradient fused like its weights, so we arrange our per-gate gradients the same
-# way with `weights.fused_weights(cell, values=...)` before comparing.
+# way with `fused_weights(cell, values=...)` before comparing.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -287,14 +292,12 @@ with tf.GradientTape(persistent=True) as tape:
     keras_loss = stack_loss(twin(X))
 print("same loss:", abs(float(scratch_loss) - float(keras_loss)) < 1e-5)
 
-for j, (scratch_cell, keras_cell) in enumerate(
-    zip(weights.cells_of(stack), weights.cells_of(twin), strict=True)
-):
+for j, (scratch_cell, keras_cell) in enumerate(zip(cells_of(stack), cells_of(twin), strict=True)):
     scratch_grads = tape.gradient(scratch_loss, scratch_cell.trainable_variables)
     by_gate = {
         v.name: g for v, g in zip(scratch_cell.trainable_variables, scratch_grads, strict=True)
     }
-    fused = weights.fused_weights(scratch_cell, values=by_gate)
+    fused = fused_weights(scratch_cell, values=by_gate)
     worst = 0.0
     for role, grad in fused.items():
         keras_grad = tape.gradient(keras_loss, getattr(keras_cell, role))
@@ -348,15 +351,13 @@ DEPTHS = (1, 2, 3)
 def gru_language_model(num_layers, seed=0):
     """A character LM: embedding, `num_layers` built-in GRU layers (with dropout), dense head."""
     keras.utils.set_random_seed(seed)
-    stack = wrappers.Stacked(
+    stack = Stacked(
         [keras.layers.GRU(COMPARE["units"]) for _ in range(num_layers)],
         dropout=COMPARE["dropout"],
         return_sequences=True,
         return_state=True,
     )
-    model = lm.RNNLM(
-        VOCAB_SIZE, stack, encoding="embedding", embedding_dim=COMPARE["embedding_dim"]
-    )
+    model = RNNLM(VOCAB_SIZE, stack, encoding="embedding", embedding_dim=COMPARE["embedding_dim"])
     model.zero_state(1)  # builds the weights
     return model
 
@@ -379,36 +380,29 @@ for depth, model in compare_models.items():
 # windows of 256 characters that each start from a zero state; that is cheap, and good enough
 # to draw learning curves. The number in the table is the workbook's fair protocol of chapter
 # 3, the one the n-gram baselines were scored with: every validation character is predicted
-# from all the text before it (the model first reads the last 2,000 characters of the training
-# text to warm up its state, then carries its state through the whole validation text).
-# `held_out_perplexity` is that call.
+# from all the text before it (the model first reads the end of the training text to warm up
+# its state, then carries its state through the validation text): `held_out_perplexity`, on
+# the whole validation text (in quick mode on its first `EVAL_CHARS` characters only).
 
 
 # %%
 def training_batches(batch_size, num_steps, seed=0):
     """Random-partitioning batches of the training text, and how many an epoch has."""
-    count = sequences.num_batches(len(data.train), batch_size, num_steps)
+    count = num_batches(len(data.train), batch_size, num_steps)
     if MAX_BATCHES is not None:
         count = min(count, MAX_BATCHES)
-    batches = sequences.random_batches(data.train, batch_size, num_steps, seed=seed)
+    batches = random_batches(data.train, batch_size, num_steps, seed=seed)
     return batches.take(count), count
 
 
 train_batches, batches_per_epoch = training_batches(COMPARE["batch_size"], COMPARE["num_steps"])
-valid_windows = sequences.sequential_batches(data.valid, 16, 256, offset=0)
-
-
-def held_out_perplexity(model):
-    """The chapter-3 protocol: score the validation text after the training text, statefully."""
-    return training.evaluate_perplexity(
-        model, data.valid[:EVAL_CHARS], history=data.train, warmup=2000
-    )
+valid_windows = sequential_batches(data.valid, 16, 256, offset=0)
 
 
 comparison = {}
 for depth, model in compare_models.items():
     start = time.perf_counter()
-    history = training.train_fit(
+    history = train_fit(
         model,
         train_batches,
         COMPARE_EPOCHS,
@@ -423,7 +417,7 @@ for depth, model in compare_models.items():
         "curve": history.history["val_perplexity"],
         "seconds": seconds,
         "tokens_per_s": tokens / seconds,
-        "held_out": held_out_perplexity(model),
+        "held_out": held_out_perplexity(model, data, limit=EVAL_CHARS),
     }
     print(f"{depth} layer(s) trained in {seconds:.0f} s", flush=True)
 
@@ -474,7 +468,7 @@ plt.show()
 # fitted on the training text and scored with the same protocol (it takes a few seconds):
 
 # %%
-baseline = corpus.kneser_ney_baseline(data)
+baseline = kneser_ney_baseline(data)
 print(
     f"best n-gram: {baseline.model} of order {baseline.order}, perplexity {baseline.perplexity:.3f}"
 )
@@ -540,7 +534,7 @@ print(f"long budget: {LONG_BUDGET}, at most {STRONG_EPOCHS} epoch(s)")
 
 
 # %%
-class OutputDropoutLM(lm.RNNLM):
+class OutputDropoutLM(RNNLM):
     """An `RNNLM` that also drops the top layer's outputs, in training, before the output layer."""
 
     def __init__(self, vocab_size, recurrent_layer, output_dropout, **kwargs):
@@ -559,7 +553,7 @@ class OutputDropoutLM(lm.RNNLM):
 keras.utils.set_random_seed(0)
 strong = OutputDropoutLM(
     VOCAB_SIZE,
-    wrappers.Stacked(
+    Stacked(
         [keras.layers.LSTM(RECIPE["units"]) for _ in range(RECIPE["layers"])],
         dropout=RECIPE["dropout"],
         return_sequences=True,
@@ -597,7 +591,7 @@ class EpochLine(keras.callbacks.Callback):
 
 strong_batches, _ = training_batches(RECIPE["batch_size"], RECIPE["num_steps"])
 start = time.perf_counter()
-strong_history = training.train_fit(
+strong_history = train_fit(
     strong,
     strong_batches,
     STRONG_EPOCHS,
@@ -626,7 +620,7 @@ print(f"trained in {strong_minutes:.1f} min; kept the weights of epoch {best_epo
 # The verdict, with the fair protocol for both models:
 
 # %%
-strong_perplexity = held_out_perplexity(strong)
+strong_perplexity = held_out_perplexity(strong, data, limit=EVAL_CHARS)
 print(
     f"two-layer LSTM-384 ({len(strong_history.history['loss'])} epochs): "
     f"{strong_perplexity:.3f} vs best n-gram (Kneser-Ney, order 6): {baseline.perplexity:.3f}"
@@ -670,7 +664,7 @@ plt.show()
 
 # %%
 print(
-    generation.generate(
+    generate(
         strong, data.vocab, "the time traveller ", 160, strategy="temperature", temperature=0.6
     )
 )
@@ -685,7 +679,7 @@ print(
 #   which must be carried from step to step.
 # - Dropout goes on the vertical connections (between the layers, and before the output layer),
 #   never on the recurrent path.
-# - The stack can be computed layer by layer (`rnnkit.wrappers.Stacked`, a chain of Keras
+# - The stack can be computed layer by layer (`rnnkit.layers.Stacked`, a chain of Keras
 #   layers) or time step by time step (`keras.layers.StackedRNNCells`); both give the same
 #   outputs, states and gradients.
 # - Each layer adds about $2 \cdot g\, h^2$ parameters ($g$ = 3 for a GRU, 4 for an LSTM) and a
@@ -708,24 +702,24 @@ print(
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 BUILT_IN_LAYERS = {
     "rnn": keras.layers.SimpleRNN,
     "gru": keras.layers.GRU,
     "lstm": keras.layers.LSTM,
 }
-SCRATCH_CELLS = {"rnn": cells.RNNCell, "gru": cells.GRUCell, "lstm": cells.LSTMCell}
+SCRATCH_CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
 
 def keras_param_count(kind, vocab_size, embedding_dim, widths):
     """Parameters of an RNNLM over a stack of built-in Keras layers, as Keras counts them."""
-    stack = wrappers.Stacked(
+    stack = Stacked(
         [BUILT_IN_LAYERS[kind](units) for units in widths],
         return_sequences=True,
         return_state=True,
     )
-    model = lm.RNNLM(vocab_size, stack, encoding="embedding", embedding_dim=embedding_dim)
+    model = RNNLM(vocab_size, stack, encoding="embedding", embedding_dim=embedding_dim)
     model.build((None, None))
     return model.count_params()
 
@@ -733,7 +727,7 @@ def keras_param_count(kind, vocab_size, embedding_dim, widths):
 def stack_reference(kinds, widths, inputs, initial_state, seed):
     """A Stacked of scratch cells, its per-layer cells, and what it computes from the state."""
     keras.utils.set_random_seed(seed)
-    stack = wrappers.Stacked(
+    stack = Stacked(
         [SCRATCH_CELLS[k](u) for k, u in zip(kinds, widths, strict=True)],
         return_sequences=True,
         return_state=True,
@@ -857,14 +851,14 @@ with hidden_check("deep_param_count") as t:
 # - `step_fns` is a list of $L$ step functions, bottom layer first. `step_fns[j](x, state)`
 #   takes the input of layer $j$ at one time step, of shape `(batch, width)`, and the layer's
 #   state (a list of tensors: `[h]` for an RNN or a GRU, `[h, c]` for an LSTM) and returns
-#   `(output, new_state)`. The cells of `rnnkit.cells` are such functions: `cell(x, [h])`.
+#   `(output, new_state)`. The cells of `rnnkit.layers` are such functions: `cell(x, [h])`.
 # - `inputs` has shape `(batch, T, d)`; `states` is a list of the $L$ layers' initial states.
 # - Return `(outputs, final_states)`: `outputs` of shape `(batch, T, h_L)` holds the top
 #   layer's output at every step, and `final_states` is the list of every layer's state after
 #   the last step, in the same format as `states`.
 #
 # Do not use `keras.layers.RNN` or `Stacked`; a Python loop over the time steps is what is
-# asked. The check compares your function with `wrappers.Stacked` over the same cells.
+# asked. The check compares your function with `Stacked` over the same cells.
 #
 # Not graded: time your function and `Stacked` on a batch of 64 sequences of 100 steps. Why is
 # the Python loop so much slower, and what would `tf.function` change?
@@ -945,7 +939,7 @@ with hidden_check("deep_stack_forward") as t:
 #    $\mathbf{H}_t^j$ for $j \ge 2$). Does a three- or four-layer stack train faster with them?
 #    Why do they help gradients reach the lower layers?
 # 7. **Stateful training.** Train the recipe of section 7.6 with
-#    `training.train_custom(..., stateful=True)` on `sequences.sequential_batches`, so each batch
+#    `train_custom(..., stateful=True)` on `sequential_batches`, so each batch
 #    starts from the state the previous batch ended in. With a deep model, how many tensors does
 #    the training loop have to carry? Does the held-out perplexity improve?
 # 8. **Tuning the recipe.** Change one ingredient of `RECIPE` at a time (dropout 0.2 or 0.5,

@@ -28,7 +28,7 @@
 #   from *The Time Machine*;
 # - the bidirectional RNN: a forward RNN, a backward RNN and a merge of their states at every
 #   step (concatenate, sum, average or multiply), as equations and as a plain loop;
-# - that `rnnkit.wrappers.Bidirectional` and `keras.layers.Bidirectional` compute exactly those
+# - that `rnnkit.layers.Bidirectional` and `keras.layers.Bidirectional` compute exactly those
 #   equations, and why the backward outputs must be turned back into time order;
 # - why a bidirectional RNN must never be trained as a next-token language model: it reads the
 #   answer, and you will watch its loss collapse while it stays unable to write;
@@ -55,9 +55,18 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from rnnkit import cells, corpus, generation, lm, ngrams, sequences, training, weights, wrappers
+from rnnkit.data import num_batches, random_batches
+from rnnkit.layers import Bidirectional, LSTMCell, to_keras
+from rnnkit.lm import (
+    RNNLM,
+    char_corpus,
+    generate,
+    held_out_perplexity,
+    ngrams,
+    train_custom,
+)
 
-data = corpus.char_corpus()
+data = char_corpus()
 V = len(data.vocab)
 BLANK = data.vocab.unk  # id 0, "<unk>": it never occurs in the cleaned text, so it can mark a gap
 train_text = data.text[: len(data.train)]
@@ -67,7 +76,7 @@ valid_text = data.text[len(data.train) :]
 WINDOW, CENTER = 21, 10
 
 # Budgets (quick mode only shrinks them).
-LM_BATCHES = runmode.pick(full=sequences.num_batches(len(data.train), 32, 35), quick=20)
+LM_BATCHES = runmode.pick(full=num_batches(len(data.train), 32, 35), quick=20)
 LM_EPOCHS = runmode.pick(full=2, quick=1)
 CLOZE_EPOCHS = runmode.pick(full=5, quick=1)
 CLOZE_WINDOWS = runmode.pick(full=40_000, quick=2_000)  # training windows drawn per epoch
@@ -252,7 +261,7 @@ def bidirectional_by_hand(forward_cell, backward_cell, X, merge_mode="concat"):
 # NBVAL_CHECK_OUTPUT
 UNITS, BATCH, STEPS, FEATURES = 4, 3, 6, 5
 X = keras.random.normal((BATCH, STEPS, FEATURES), seed=1)
-forward_cell, backward_cell = cells.LSTMCell(UNITS), cells.LSTMCell(UNITS)
+forward_cell, backward_cell = LSTMCell(UNITS), LSTMCell(UNITS)
 for cell in (forward_cell, backward_cell):
     cell.build((BATCH, FEATURES))
 for mode in MERGES:
@@ -262,13 +271,13 @@ for mode in MERGES:
 # %% [markdown]
 # ## 8.3 The wrapper, in rnnkit and in Keras
 #
-# `rnnkit.wrappers.Bidirectional(layer, backward_layer=None, merge_mode="concat")` takes a
+# `rnnkit.layers.Bidirectional(layer, backward_layer=None, merge_mode="concat")` takes a
 # recurrent layer (any `keras.layers.RNN`: a built-in `LSTM`, or `keras.layers.RNN` around a
 # scratch cell) and runs it together with a backward twin. Without `backward_layer` the twin is
 # a fresh copy of `layer` with `go_backwards` flipped, and so with its own weights; here we pass
 # both directions ourselves, built on the two cells above, so that all three implementations
 # share the same weights. Keras's own `keras.layers.Bidirectional` gets the same weights copied
-# in with `weights.to_keras` (chapter 6). With `return_state=True` the wrappers also return the
+# in with `to_keras` (chapter 6). With `return_state=True` the wrappers also return the
 # final states: the forward $[H, C]$, then the backward $[H, C]$. We compare everything, merge
 # mode by merge mode (`None` returns the two directions unmerged, as a list).
 
@@ -280,7 +289,7 @@ def scratch_bidirectional(merge_mode, return_state=False):
     backward = keras.layers.RNN(
         backward_cell, return_sequences=True, return_state=return_state, go_backwards=True
     )
-    return wrappers.Bidirectional(forward, backward_layer=backward, merge_mode=merge_mode)
+    return Bidirectional(forward, backward_layer=backward, merge_mode=merge_mode)
 
 
 def keras_bidirectional(scratch, merge_mode, return_state=False):
@@ -290,7 +299,7 @@ def keras_bidirectional(scratch, merge_mode, return_state=False):
         merge_mode=merge_mode,
     )
     twin(X)  # build
-    weights.to_keras(scratch, twin)
+    to_keras(scratch, twin)
     return twin
 
 
@@ -404,7 +413,7 @@ for t in range(STEPS):
 # has read nothing but $X_T$ and the target lies beyond the window.
 #
 # `rnnkit` knows this. `RNNLM.is_causal` is False for a model whose recurrent layer reads
-# backwards (`lm.reads_the_future`), and the training, evaluation and generation helpers refuse
+# backwards (`reads_the_future`), and the training, evaluation and generation helpers refuse
 # such a model, with the reason:
 
 # %%
@@ -414,12 +423,12 @@ LM_UNITS = 64
 def bidirectional_lm():
     """A character LM over a bidirectional LSTM: the model this section warns about."""
     lstm = keras.layers.LSTM(LM_UNITS, return_sequences=True, return_state=True)
-    return lm.RNNLM(V, wrappers.Bidirectional(lstm, merge_mode="concat"))
+    return RNNLM(V, Bidirectional(lstm, merge_mode="concat"))
 
 
 def forward_lm():
     """The honest twin: the same LSTM, reading only forward."""
-    return lm.RNNLM(V, keras.layers.LSTM(LM_UNITS, return_sequences=True, return_state=True))
+    return RNNLM(V, keras.layers.LSTM(LM_UNITS, return_sequences=True, return_state=True))
 
 
 def compiled(model):
@@ -434,8 +443,8 @@ leaky_lm, honest_lm = bidirectional_lm(), forward_lm()
 for model in (leaky_lm, honest_lm):
     model.zero_state(1)  # builds the model
 lm_logits = {"bidirectional": compiled(leaky_lm), "forward only": compiled(honest_lm)}
-lm_train = sequences.random_batches(data.train, 32, 35, seed=0).take(LM_BATCHES)
-lm_valid = sequences.random_batches(data.valid, 32, 35, seed=1)
+lm_train = random_batches(data.train, 32, 35, seed=0).take(LM_BATCHES)
+lm_valid = random_batches(data.valid, 32, 35, seed=1)
 
 
 def show_refusal(what, call):
@@ -453,18 +462,13 @@ def show_refusal(what, call):
 for name, model in (("bidirectional", leaky_lm), ("forward only", honest_lm)):
     print(f"{name:14s} LM: {model.count_params():6,} parameters, is_causal = {model.is_causal}")
 print()
-show_refusal("train_custom", lambda: training.train_custom(leaky_lm, lm_train, 1, 0.01))
+show_refusal("train_custom", lambda: train_custom(leaky_lm, lm_train, 1, 0.01))
 show_refusal(
     "train_custom(stateful=True)",
-    lambda: training.train_custom(
-        leaky_lm, lm_train, 1, 0.01, stateful=True, allow_bidirectional=True
-    ),
+    lambda: train_custom(leaky_lm, lm_train, 1, 0.01, stateful=True, allow_bidirectional=True),
 )
-show_refusal(
-    "evaluate_perplexity",
-    lambda: training.evaluate_perplexity(leaky_lm, data.valid, history=data.train, warmup=2000),
-)
-show_refusal("generate", lambda: generation.generate(leaky_lm, data.vocab, "the time ", 20))
+show_refusal("held_out_perplexity", lambda: held_out_perplexity(leaky_lm, data))
+show_refusal("generate", lambda: generate(leaky_lm, data.vocab, "the time ", 20))
 
 # %% [markdown]
 # `train_custom(..., allow_bidirectional=True)` trains it anyway, to watch the leak. Both
@@ -476,7 +480,7 @@ show_refusal("generate", lambda: generation.generate(leaky_lm, data.vocab, "the 
 lm_histories = {}
 for name, model, allow in (("bidirectional", leaky_lm, True), ("forward only", honest_lm, False)):
     print(name)
-    lm_histories[name] = training.train_custom(
+    lm_histories[name] = train_custom(
         model,
         lm_train,
         LM_EPOCHS,
@@ -504,8 +508,8 @@ plt.show()
 # comes down slowly, as a language model's should. The best honest number we have for this text
 # is chapter 3's Kneser–Ney model of order 6. For the forward model we can compute the honest
 # held-out perplexity with the protocol of chapter 3 (every validation character predicted from
-# all the text before it: `training.evaluate_perplexity(model, data.valid, history=data.train,
-# warmup=2000)`); for the bidirectional one, only the leaky window loss exists.
+# all the text before it: `held_out_perplexity(model, data)`); for the bidirectional one, only
+# the leaky window loss exists.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -514,9 +518,7 @@ kn6_perplexity = ngrams.perplexity(kn6, data.valid.tolist(), history=data.train.
 print(f"Kneser-Ney, order 6: held-out perplexity {kn6_perplexity:.3f}")
 
 # %%
-honest_perplexity = training.evaluate_perplexity(
-    honest_lm, data.valid, history=data.train, warmup=2000
-)
+honest_perplexity = held_out_perplexity(honest_lm, data)
 print("model            training ppl  held-out window ppl  fair held-out ppl  tokens/s")
 for name, history in lm_histories.items():
     fair = f"{honest_perplexity:17.3f}" if name == "forward only" else f"{'refused':>17s}"
@@ -563,7 +565,7 @@ for name in position_loss:
 # %% [markdown]
 # ### Generating by hand
 #
-# `generation.generate` refuses the bidirectional model, but nothing stops us from writing a
+# `generate` refuses the bidirectional model, but nothing stops us from writing a
 # loop ourselves. There are two ways, and both show what the model really learned.
 #
 # 1. **Re-read the whole text at every step and use the last position.** This is honest: at the
@@ -577,7 +579,7 @@ for name in position_loss:
 #    position the model was trained to be good at, and it does exactly what it was trained to
 #    do: it reads off the "next" character from its input, whatever we wrote there.
 #
-# For comparison, the forward model generates with `generation.generate`, which carries the
+# For comparison, the forward model generates with `generate`, which carries the
 # state from character to character; re-reading the text at every step gives the same text for
 # a forward model, only slower.
 
@@ -601,7 +603,7 @@ def rereading_greedy(logits_of, prefix, num_chars, made_up=None):
 
 PREFIX, LENGTH = "the time traveller ", 50
 samples = {
-    "forward, generation.generate": generation.generate(honest_lm, data.vocab, PREFIX, LENGTH),
+    "forward, generate": generate(honest_lm, data.vocab, PREFIX, LENGTH),
     "forward, re-reading": rereading_greedy(lm_logits["forward only"], PREFIX, LENGTH),
     "bidirectional, re-reading": rereading_greedy(lm_logits["bidirectional"], PREFIX, LENGTH),
     "bidirectional, made-up 'e'": rereading_greedy(
@@ -619,7 +621,7 @@ for name, sample in samples.items():
 # again: everywhere but at the last position, it is a copying machine, not a language model.
 # Re-reading gives words, but greedy decoding soon falls into a loop. Greedy decoding loops for
 # the small forward model too (it always takes the single most likely character; the sampling
-# strategies of `generation.generate` avoid that), so the text alone is not the verdict. The
+# strategies of `generate` avoid that), so the text alone is not the verdict. The
 # numbers are: the forward model, trained on the same budget, is still far from the n-gram
 # baseline (chapters 5 and 6 train longer to beat it), but its held-out perplexity is a fair
 # number, it is better than the bidirectional model at the one position where both play fair,
@@ -843,7 +845,7 @@ for j, i in enumerate(shown):
 #   backward RNN ($\overleftarrow{H}_t$ from $X_T..X_t$) with separate weights, and merges their
 #   states step by step (concat, sum, ave, mul) before the output layer. It costs two RNNs and
 #   needs the whole sequence first.
-# - `rnnkit.wrappers.Bidirectional` and `keras.layers.Bidirectional` compute the same thing. A
+# - `rnnkit.layers.Bidirectional` and `keras.layers.Bidirectional` compute the same thing. A
 #   `go_backwards` layer returns its outputs in reading order, so the wrapper flips them back in
 #   time before merging.
 # - Never train a bidirectional RNN as a next-token language model: $\overleftarrow{H}_t$ has
@@ -868,7 +870,7 @@ for j, i in enumerate(shown):
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 # One sequence of three steps and one unit: forward states 1, 2, 3; a go_backwards layer
 # returned 10 (after reading step 3), 20, 30 (after reading step 1), in that order.
@@ -910,7 +912,7 @@ def _check_birnn_cloze_windows(t, birnn_cloze_windows):
 # RNN, shape `(batch, T, h)`, in time order. `backward` holds the outputs of a `go_backwards`
 # RNN over the same input, also `(batch, T, h)`, **in the order it computed them**: `backward[:,
 # 0]` has read only the last step. Return the merged sequence in time order, as
-# `wrappers.Bidirectional` does: for `mode` `"concat"` shape `(batch, T, 2h)` (forward first),
+# `Bidirectional` does: for `mode` `"concat"` shape `(batch, T, 2h)` (forward first),
 # for `"sum"`, `"ave"` and `"mul"` shape `(batch, T, h)`. Any other `mode` raises a `ValueError`
 # whose message names `mode` and the allowed values.
 #
@@ -952,9 +954,7 @@ with hidden_check("birnn_merge") as t:
     forward_out = np.asarray(forward_lstm(inputs))
     backward_out = np.asarray(backward_lstm(inputs))
     for mode in ("concat", "sum", "ave", "mul"):
-        wrapper = wrappers.Bidirectional(
-            forward_lstm, backward_layer=backward_lstm, merge_mode=mode
-        )
+        wrapper = Bidirectional(forward_lstm, backward_layer=backward_lstm, merge_mode=mode)
         got = t.call(birnn_merge, forward_out, backward_out, mode)
         t.close(got, np.asarray(wrapper(inputs)), atol=1e-5)
     t.tested = "birnn_merge(forward, backward, 'max')"

@@ -55,8 +55,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from rnnkit import datasets, generation, lm, ngrams, sequences, text, training, wrappers
-from rnnkit.vocab import Vocab
+from rnnkit.data import Vocab, clean, load_text, num_batches, random_batches, tokenize_chars
+from rnnkit.layers import Bidirectional
+from rnnkit.lm import RNNLM, evaluate_perplexity, generate, ngrams, train_fit
 
 # This chapter builds many small models in loops; TensorFlow would warn that their training
 # functions get traced again and again, which is expected here.
@@ -146,7 +147,7 @@ print("last step of many-to-many == many-to-one:", difference < 1e-6)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-raw = datasets.load_text("timemachine")
+raw = load_text("timemachine")
 HEADING = re.compile(r"^(?:[IVXL]+|EPILOGUE)$", flags=re.MULTILINE)
 EXPECTED = "I II III IV V VI VII VIII IX X XI XII EPILOGUE".split()
 headings = list(HEADING.finditer(raw))
@@ -158,7 +159,7 @@ chapter_raw = {m.group(): raw[m.end() : end] for m, end in zip(headings, ends, s
 print(f"{len(headings)} headings found, in order: {' '.join(chapter_names)}")
 print(f"text before the first heading: {raw[: headings[0].start()].strip()!r}")
 print("cleaned characters per chapter:")
-print("  " + "  ".join(f"{name}={len(text.clean(body)):,}" for name, body in chapter_raw.items()))
+print("  " + "  ".join(f"{name}={len(clean(body)):,}" for name, body in chapter_raw.items()))
 
 # %% [markdown]
 # The chapters are too unequal to serve as classes on their own (chapter V is six times longer
@@ -196,7 +197,7 @@ HELD_OUT_EVERY = 5
 def part_text(first, last):
     """The cleaned text of the chapters ``first`` to ``last`` (inclusive), as one string."""
     names = chapter_names[chapter_names.index(first) : chapter_names.index(last) + 1]
-    return text.clean(" ".join(chapter_raw[name] for name in names))
+    return clean(" ".join(chapter_raw[name] for name in names))
 
 
 part_names = [name for name, _, _ in PARTS]
@@ -250,13 +251,13 @@ for name, counts in zip(part_names, part_words, strict=True):
 # %%
 # NBVAL_CHECK_OUTPUT
 lm_text = " ".join(" ".join(blocks) for blocks in train_blocks)
-vocab = Vocab(text.tokenize_chars(lm_text))
+vocab = Vocab(tokenize_chars(lm_text))
 lm_ids = np.asarray(vocab[list(lm_text)], dtype=np.int32)
 held_out_ids = [
     np.asarray(vocab[list(block)], dtype=np.int32) for blocks in test_blocks for block in blocks
 ]
 LM_BATCH, LM_STEPS = 64, 50
-lm_batches_per_epoch = sequences.num_batches(len(lm_ids), LM_BATCH, LM_STEPS)
+lm_batches_per_epoch = num_batches(len(lm_ids), LM_BATCH, LM_STEPS)
 if LM_BATCHES is not None:
     lm_batches_per_epoch = min(lm_batches_per_epoch, LM_BATCHES)
 print(f"vocabulary: {len(vocab)} tokens ({''.join(vocab.idx_to_token[1:])!r} and <unk>)")
@@ -264,11 +265,11 @@ print(f"training text: {len(lm_ids):,} characters; held out: {sum(map(len, held_
 print(f"batches of {LM_BATCH} x {LM_STEPS} characters")
 
 # %%
-char_lm = lm.RNNLM(len(vocab), keras.layers.GRU(128, return_sequences=True, return_state=True))
+char_lm = RNNLM(len(vocab), keras.layers.GRU(128, return_sequences=True, return_state=True))
 start = time.perf_counter()
-lm_history = training.train_fit(
+lm_history = train_fit(
     char_lm,
-    sequences.random_batches(lm_ids, LM_BATCH, LM_STEPS, seed=0).take(lm_batches_per_epoch),
+    random_batches(lm_ids, LM_BATCH, LM_STEPS, seed=0).take(lm_batches_per_epoch),
     LM_EPOCHS,
     lr=0.01,
     clip=1.0,
@@ -277,16 +278,16 @@ lm_history = training.train_fit(
 lm_seconds = time.perf_counter() - start
 
 
-def held_out_perplexity(model):
+def blocks_perplexity(model):
     """Perplexity over the held-out blocks, each block read from its start (no history)."""
     nats, count = 0.0, 0
     for ids in held_out_ids:
-        nats += math.log(training.evaluate_perplexity(model, ids)) * (len(ids) - 1)
+        nats += math.log(evaluate_perplexity(model, ids)) * (len(ids) - 1)
         count += len(ids) - 1
     return math.exp(nats / count)
 
 
-lm_perplexity = held_out_perplexity(char_lm)
+lm_perplexity = blocks_perplexity(char_lm)
 print(f"{char_lm.count_params():,} weights, {LM_EPOCHS} epochs in {lm_seconds:.0f} s")
 print(f"training perplexity {lm_history.history['perplexity'][-1]:.2f}, ", end="")
 print(f"held-out perplexity {lm_perplexity:.2f}")
@@ -338,7 +339,7 @@ def next_token_probs(logits, temperature=1.0, top_k=None):
     """The distribution the next token is drawn from: keep the top_k logits, softmax(logits / T)."""
     logits = np.asarray(logits, dtype=np.float64)
     if top_k is not None:
-        # A stable sort keeps the lowest ids among ties, as rnnkit.generation does.
+        # A stable sort keeps the lowest ids among ties, as rnnkit.lm does.
         kept = np.argsort(-logits, kind="stable")[:top_k]
         cut = np.full_like(logits, -np.inf)
         cut[kept] = logits[kept]
@@ -385,7 +386,7 @@ for label, temperature, top_k in settings:
     print(f"{label:13s} {shown}   entropy {entropy:.2f} bits")
 
 # %% [markdown]
-# `sample_text` is our own loop; `rnnkit.generation.generate` is the library's. Fed the same
+# `sample_text` is our own loop; `rnnkit.lm.generate` is the library's. Fed the same
 # seed they must write the same text, character for character:
 
 # %%
@@ -396,8 +397,8 @@ for label, ours, kwargs in [
     ("top-5 at temperature 1", {"top_k": 5}, {"strategy": "top-k", "top_k": 5}),
 ]:
     mine = sample_text(char_lm, PREFIX, 80, seed=3, **ours)
-    library = generation.generate(char_lm, vocab, PREFIX, 80, seed=3, **kwargs)
-    print(f"{label:24s} same text as rnnkit.generation.generate: {mine == library}")
+    library = generate(char_lm, vocab, PREFIX, 80, seed=3, **kwargs)
+    print(f"{label:24s} same text as rnnkit.lm.generate: {mine == library}")
 
 # %% [markdown]
 # Now samples side by side: greedy, four temperatures and top-$k$, all from the same prefix.
@@ -764,7 +765,7 @@ print(f"(one standard error with {len(y_test_p)} test passages: about {standard_
 # mark sentence starts, the pronoun "I" and names, so the task needs some of what a named-entity
 # tagger needs.
 #
-# We clean each chapter with `text.clean(..., keep_case=True, keep_punctuation=True)` (runs of
+# We clean each chapter with `clean(..., keep_case=True, keep_punctuation=True)` (runs of
 # whitespace become one space, everything else stays) and leave out the headings, whose
 # all-capital Roman numerals are not part of any sentence. The first 90% of the text is for
 # training and the last 10% is held out.
@@ -772,14 +773,14 @@ print(f"(one standard error with {len(y_test_p)} test passages: about {standard_
 # %%
 # NBVAL_CHECK_OUTPUT
 cased = " ".join(
-    text.clean(chapter_raw[name], keep_case=True, keep_punctuation=True) for name in chapter_names
+    clean(chapter_raw[name], keep_case=True, keep_punctuation=True) for name in chapter_names
 )
 lowered = cased.lower()
 if len(lowered) != len(cased):
     raise ValueError("lower-casing changed the length of the text: the targets would not align")
 is_capital = np.array([c.isupper() for c in cased], dtype=np.int32)
 TAG_SPLIT = int(0.9 * len(lowered))
-tag_vocab = Vocab(text.tokenize_chars(lowered[:TAG_SPLIT]))
+tag_vocab = Vocab(tokenize_chars(lowered[:TAG_SPLIT]))
 tag_ids = np.asarray(tag_vocab[list(lowered)], dtype=np.int32)
 held_text, held_capital = lowered[TAG_SPLIT:], is_capital[TAG_SPLIT:]
 print(f"{len(lowered):,} characters: {TAG_SPLIT:,} for training, {len(held_text):,} held out")
@@ -857,7 +858,7 @@ print_scores("capitalise after '. '", tag_scores(after_full_stop(held_text), hel
 # We compare a forward GRU tagger with a bidirectional one of about the same number of weights
 # (one GRU of 96 units against two of 64), trained on the same windows of 100 characters for
 # the same number of steps, both an `Embedding` of 16 dimensions in front and a `Dense`
-# sigmoid per character on top. The bidirectional layer is `rnnkit.wrappers.Bidirectional`
+# sigmoid per character on top. The bidirectional layer is `rnnkit.layers.Bidirectional`
 # from chapter 8.
 
 # %%
@@ -894,7 +895,7 @@ def capital_tagger(make_recurrent):
 taggers = {
     "forward GRU(96)": capital_tagger(lambda: keras.layers.GRU(96, return_sequences=True)),
     "bidirectional GRU(64) x 2": capital_tagger(
-        lambda: wrappers.Bidirectional(keras.layers.GRU(64, return_sequences=True))
+        lambda: Bidirectional(keras.layers.GRU(64, return_sequences=True))
     ),
 }
 for label, model in taggers.items():
@@ -996,7 +997,7 @@ for word in (" i ", "medical man", "weena"):
 # grading.)
 
 # %%
-from rnnkit.exercises import check, exercise, hidden_check
+from rnnkit.course import check, exercise, hidden_check
 
 
 def check_adding_batch(t, use_adding_data, seed, batch_size, length, num_marked):

@@ -2,7 +2,7 @@
 
 import sys
 
-from rnnkit.cli import main
+from rnnkit.cli.entry import console_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -15,6 +15,7 @@ def _load():
     return module
 
 
+@pytest.mark.slow
 def test_throughput_writes_a_table_and_keeps_other_sections(tmp_path, capsys):
     report = tmp_path / "benchmarks.md"
     report.write_text("# Benchmarks\n\n## Perplexity\nkept as it is\n")

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from rnnkit.notebooks import chapter_sources, read_source
+from rnnkit.course.notebooks import chapter_sources, read_source
 
 SOURCES = chapter_sources()
 

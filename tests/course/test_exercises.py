@@ -1,0 +1,227 @@
+"""The check registry, instant feedback, result recording and the chapter format validation."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+
+from rnnkit.course import exercises
+from rnnkit.course.exercises import ExerciseFailed, check, exercise, hidden_check
+
+
+@pytest.fixture(autouse=True)
+def registry(monkeypatch):
+    """Each test starts with an empty registry and no results file."""
+    monkeypatch.setattr(exercises, "_REGISTRY", {})
+    monkeypatch.delenv(exercises.RESULTS_ENV, raising=False)
+
+    @exercise("double", points=2, hint="Multiply by two.")
+    def _check_double(t, double):
+        t.equal(t.call(double, 3), 6)
+        t.equal(t.call(double, -1), -2)
+
+
+def test_passing_check_prints_feedback_and_returns_the_outcome(capsys):
+    outcome = check("double", lambda x: 2 * x)
+    assert outcome.passed and outcome.points == 2
+    assert capsys.readouterr().out == "double: passed (2/2 points)\n"
+
+
+def test_wrong_answer_shows_what_was_tested_expected_got_and_hint():
+    def double(x):
+        return x + 3
+
+    with pytest.raises(ExerciseFailed) as info:
+        check("double", double)
+    assert not isinstance(info.value, AssertionError)
+    outcome = info.value.outcome
+    assert (outcome.status, outcome.tested, outcome.expected, outcome.got) == (
+        "failed",
+        "double(-1)",
+        "-2",
+        "2",
+    )
+    shown = info.value._render_traceback_()
+    assert shown == [
+        "double: not yet (0/2 points)",
+        "  tested:   double(-1)",
+        "  expected: -2",
+        "  got:      2",
+        "  hint:     Multiply by two.",
+    ]
+    assert str(info.value) == "double(-1): expected -2, got 2"
+
+
+def test_exception_in_the_students_code_is_reported_not_raised():
+    def double(x):
+        return x / 0
+
+    with pytest.raises(ExerciseFailed) as info:
+        check("double", double)
+    outcome = info.value.outcome
+    assert outcome.status == "error"
+    assert outcome.error == "your code raised ZeroDivisionError: division by zero"
+    assert "  problem:  your code raised ZeroDivisionError" in outcome.feedback()
+
+
+def test_answer_of_the_wrong_kind_is_an_error_with_a_reason():
+    with pytest.raises(ExerciseFailed) as info:
+        check("double", 42)
+    assert info.value.outcome.status == "error"
+    assert "your code raised TypeError" in info.value.outcome.error
+
+
+def test_unknown_exercise_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"no exercise named 'triple'.*known: double"):
+        check("triple", lambda x: 3 * x)
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "error", "message"),
+    [
+        ("two words", 1, ValueError, "must be a Python identifier"),
+        (3, 1, TypeError, "exercise name must be a str, got 3"),
+        ("ok", 0, ValueError, "points of exercise 'ok' must be an integer >= 1, got 0"),
+        ("ok", 1.5, TypeError, "points of exercise 'ok' must be an integer >= 1, got 1.5"),
+        ("ok", True, TypeError, "got True"),
+    ],
+)
+def test_bad_registrations_are_refused(name, points, error, message):
+    with pytest.raises(error, match=message):
+        exercise(name, points=points)
+
+
+def test_registering_again_replaces_the_check():
+    @exercise("double", points=1)
+    def _accept_anything(t, double):
+        pass
+
+    assert check("double", None).points == 1
+
+
+def test_results_are_appended_as_json_lines_when_grading(tmp_path, monkeypatch):
+    results = tmp_path / "results.jsonl"
+    monkeypatch.setenv(exercises.RESULTS_ENV, str(results))
+    check("double", lambda x: 2 * x)
+    with pytest.raises(ExerciseFailed):
+        check("double", lambda x: x)
+    first, second = [json.loads(line) for line in results.read_text().splitlines()]
+    assert (first["exercise"], first["kind"], first["status"], first["points"]) == (
+        "double",
+        "visible",
+        "passed",
+        2,
+    )
+    assert second["status"] == "failed" and second["got"] == "3"
+
+
+def test_hidden_check_records_its_outcome(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results.jsonl"
+    monkeypatch.setenv(exercises.RESULTS_ENV, str(results))
+    with hidden_check("double") as t:
+        t.equal(t.call(lambda x: 2 * x, 0), 0)
+    assert capsys.readouterr().out == "hidden checks for double: passed (2/2 points)\n"
+    with pytest.raises(ExerciseFailed) as info:
+        with hidden_check("double") as t:
+            t.equal(t.call(undefined_name, 0), 0)  # noqa: F821 - the student's function is missing
+    assert info.value.outcome.reason() == (
+        "hidden check: NameError: name 'undefined_name' is not defined while checking your answer"
+    )
+    kinds = [json.loads(line)["kind"] for line in results.read_text().splitlines()]
+    assert kinds == ["hidden", "hidden"]
+
+
+def test_keyboard_interrupt_is_not_swallowed():
+    with pytest.raises(KeyboardInterrupt):
+        with hidden_check("double"):
+            raise KeyboardInterrupt
+
+
+def test_tester_compares_arrays_and_floats():
+    t = exercises.Tester()
+    t.equal(np.arange(3), [0, 1, 2])
+    t.close([0.1 + 0.2], [0.3])
+    with pytest.raises(exercises.CheckFailed, match="expected shape"):
+        t.close(np.zeros(2), np.zeros(3))
+    with pytest.raises(exercises.CheckFailed):
+        t.equal(np.arange(3), [0, 1, 3])
+    with pytest.raises(exercises.CheckFailed, match="the list is sorted does not hold"):
+        t.true(False, "the list is sorted")
+
+
+def test_import_is_cheap():
+    code = (
+        "import sys, rnnkit.course.exercises; "
+        "print(sorted({'numpy', 'tensorflow'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _chapter(*cells):
+    """A notebook of (metadata, source) code cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source, metadata=meta) for meta, source in cells]
+    return nb
+
+
+SOLVED = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+HIDDEN = "### BEGIN HIDDEN TESTS\npass\n### END HIDDEN TESTS"
+
+
+def test_chapter_exercises_lists_exercises_in_order():
+    nb = _chapter(
+        ({"exercise": "b", "points": 2}, SOLVED),
+        ({}, "print('between')"),
+        ({"exercise": "a", "points": 1}, SOLVED),
+        ({"hidden_check": "b"}, HIDDEN),
+    )
+    assert exercises.chapter_exercises(nb) == [
+        exercises.ExerciseSpec("b", 2),
+        exercises.ExerciseSpec("a", 1),
+    ]
+
+
+def test_chapter_exercises_reports_every_problem_with_its_cell():
+    nb = _chapter(
+        ({"exercise": "a", "points": 1}, "### BEGIN SOLUTION\nx = 1"),
+        ({"exercise": "b", "points": "two"}, SOLVED),
+        ({"hidden_check": "c"}, HIDDEN),
+        ({}, "# BEGIN HIDDEN TEST"),
+        ({"exercise": "d", "points": 1, "hidden_check": "d"}, SOLVED),
+    )
+    with pytest.raises(exercises.MarkerError) as info:
+        exercises.chapter_exercises(nb, "ch")
+    message = str(info.value)
+    assert "ch: cell 1, line 1: '### BEGIN SOLUTION' is never closed" in message
+    assert "ch: cell 2: exercise 'b' needs points=N" in message
+    assert "ch: cell 3: hidden_check='c' names no exercise cell" in message
+    assert "ch: cell 4, line 1: malformed marker '# BEGIN HIDDEN TEST'" in message
+    assert "ch: cell 5: has both exercise= and hidden_check= metadata" in message
+
+
+def test_exercise_metadata_on_a_markdown_cell_is_refused():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(SOLVED, metadata={"exercise": "a", "points": 1})]
+    with pytest.raises(exercises.MarkerError, match="exercise= metadata on a markdown cell"):
+        exercises.chapter_exercises(nb)
+
+
+def test_a_notebook_does_not_echo_the_outcome_after_the_feedback():
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = (
+        "from rnnkit.course.exercises import check, exercise\n"
+        "@exercise('echo_test', points=1)\n"
+        "def _(t, answer):\n"
+        "    t.equal(answer, 1)\n"
+        "check('echo_test', 1)"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    kinds = [output.output_type for output in nb.cells[0].outputs]
+    assert kinds == ["stream"], f"expected only the printed feedback, got {kinds}"
