@@ -60,7 +60,7 @@ from rnnkit.data import (
     load_text,
     tokenize_chars,
     tokenize_words,
-    train_valid_split,
+    train_valid_test_split,
 )
 
 # Quick mode (CI) learns fewer merges with the from-scratch BPE; the code path is the same.
@@ -120,7 +120,10 @@ print("sha256: ", entry.sha256)
 
 # %%
 raw = load_text("timemachine")
-print("loaded from:", datasets.path("timemachine").parent)
+# Where the file was found, in general terms: a notebook's outputs name no folder of this machine.
+found = datasets.path("timemachine")
+from_data_dir = datasets.data_dir() is not None and found.parent == datasets.data_dir()
+print("found in:", "the folder named by RNNKIT_DATA_DIR" if from_data_dir else "rnnkit's cache")
 
 # %% [markdown]
 # The raw text is one string. Its lines are short, as in the printed book, and many are blank
@@ -245,9 +248,9 @@ words = word_tokenizations["cleaned text, split on spaces"]
 # this short book has thousands of distinct words; a large corpus has hundreds of thousands.
 #
 # *Unseen words.* Whatever vocabulary we build from training text, new text contains words that
-# are not in it. Build a vocabulary from the first 90% of the book and count how many word
-# tokens of the last 10% it does not know (they would all become the single token `<unk>`,
-# introduced in Section 2.5).
+# are not in it. Build a vocabulary from the first 80% of the book (the training split of
+# chapter 3) and count how many word tokens of the next 10% (its validation split) it does not
+# know (they would all become the single token `<unk>`, introduced in Section 2.5).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -259,7 +262,7 @@ for level, vocab_size in [
     num_params = hidden * vocab_size + vocab_size
     print(f"{level:10} V = {vocab_size:5,}: output layer has {num_params:9,} parameters")
 
-train_words, valid_words = train_valid_split(words, valid_fraction=0.1)
+train_words, valid_words, _ = train_valid_test_split(words)
 seen = set(train_words)
 unseen = [word for word in valid_words if word not in seen]
 print(

@@ -30,9 +30,10 @@
 # - Zipf's law, and why its long tail forces a minimum frequency and an `<unk>` token on word
 #   vocabularies;
 # - why unsmoothed counts are useless on new text, and two ways to smooth them: add-$\alpha$
-#   (Laplace) and interpolated Kneser–Ney;
-# - perplexity, and the character-level perplexities that the recurrent networks of the next
-#   chapters have to beat;
+#   (Laplace) and interpolated and modified Kneser–Ney;
+# - perplexity, why a text is split three ways (train, validation, test), and how to tune a
+#   baseline on validation as carefully as any neural network: the number the recurrent networks
+#   of the next chapters have to beat;
 # - how a long text is cut into minibatches for training: random versus sequential partitioning.
 
 # %%
@@ -58,9 +59,9 @@ from rnnkit.data import (
     random_batches,
     sequential_batches,
     tokenize_words,
-    train_valid_split,
+    train_valid_test_split,
 )
-from rnnkit.lm import ngrams
+from rnnkit.lm import char_corpus, kneser_ney_baseline, ngrams
 
 # The only budget in this chapter: how many training-set sizes section 3.5 tries.
 DATA_FRACTIONS = runmode.pick(full=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1), quick=(1 / 8, 1))
@@ -133,13 +134,14 @@ for minus_count, follower in after_time[:4]:
 #
 # The relative frequency gives probability **zero** to every n-gram that the training text
 # happens not to contain. One zero factor makes the probability of a whole new text zero, and
-# (section 3.5) its perplexity infinite. How common are such n-grams? Split the words into a
-# training part (the first 90%) and a held-out part (the last 10%), and count how many n-grams of
-# the held-out part never occur in the training part:
+# (section 3.5) its perplexity infinite. How common are such n-grams? Split the words by
+# position into a training part (the first 80%), a held-out part (the next 10%) and a last 10%
+# that we leave alone (section 3.5 says why), and count how many n-grams of the held-out part
+# never occur in the training part:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-train_words, valid_words = train_valid_split(words, valid_fraction=0.1)
+train_words, valid_words, _ = train_valid_test_split(words)
 print(f"{len(train_words):,} training words, {len(valid_words):,} held-out words")
 for n in (1, 2, 3):
     seen = ngrams.count_ngrams(train_words, n)
@@ -152,8 +154,8 @@ for n in (1, 2, 3):
     )
 
 # %% [markdown]
-# One held-out word in twelve is new, half of the word pairs are new, and almost nine word
-# triples in ten are new. A counting model must *smooth* its estimates: move some probability
+# Some held-out words are new, about half of the word pairs are new, and most word triples are
+# new. A counting model must *smooth* its estimates: move some probability
 # from what it has seen to what it has not. Section 3.4 shows how.
 #
 # ## 3.2 N-gram statistics of *The Time Machine*
@@ -305,6 +307,15 @@ print(f"rarest character: {rarest_char[0]!r}, seen {rarest_count:,} times")
 #   order is only asked about contexts the higher order has not seen often, so what it should
 #   know is how readily $w$ appears after new contexts, not how often it appears.
 #
+# **Modified Kneser–Ney** (Chen and Goodman) refines the discount: a count of 1 loses $D_1$, a
+# count of 2 loses $D_2$, and a count of 3 or more loses $D_{3+}$, each level with its own three
+# values. The freed mass becomes $D_1 N_1(h) + D_2 N_2(h) + D_{3+} N_{3+}(h)$, where $N_k(h)$
+# counts the tokens seen exactly $k$ times after $h$. The three discounts need no search: with
+# $n_k$ the number of n-grams of a level that occur exactly $k$ times and
+# $Y = n_1 / (n_1 + 2 n_2)$, the estimates are $D_1 = 1 - 2Y n_2/n_1$,
+# $D_2 = 2 - 3Y n_3/n_2$ and $D_{3+} = 3 - 4Y n_4/n_3$. `ngrams.ModifiedKneserNeyNGram` is this
+# model; section 3.5 puts it against plain Kneser–Ney.
+#
 # First, a hand-sized example: the bigram models of a 22-character string, asked which
 # character follows "a". In training, "a" was always followed by "t".
 
@@ -380,17 +391,29 @@ for word in ("traveller", "again"):
 #   directly. $\log_2 \text{PPL}$ is the number of *bits per token* a compressor built on the
 #   model would need.
 #
-# **Protocol used throughout the workbook.** We model characters of the cleaned text. The
-# validation split is the last 10% of the cleaned character stream, the training split is
-# everything before it (`train_valid_split(chars, 0.1)`). Every validation character is
-# predicted from all the text before it, so its first characters see the end of the training
-# text as context: `ngrams.perplexity(model, valid, history=train)`.
+# **Three splits.** We model the characters of the cleaned text, cut by position into three
+# parts (`train_valid_test_split(chars)`):
+#
+# - the **training** split, the first 80%, is all a model may learn from (counts, weights);
+# - the **validation** split, the next 10%, is where we *choose*: the order of an n-gram, its
+#   discount, a network's size, learning rate or number of epochs. Every choice made by looking
+#   at a score flatters that score a little, and we make many;
+# - the **test** split, the last 10%, is scored **once**, at the end, for the model the
+#   validation split chose. It has influenced nothing, so its perplexity is an honest estimate
+#   of how the chosen model does on new text of the same kind.
+#
+# The parts are contiguous, so no n-gram or training window straddles two of them. Every
+# held-out character is predicted from all the text before it: the first validation characters
+# see the end of the training text as context (`ngrams.perplexity(model, valid,
+# history=train)`), and the test characters see the training and validation text. Every later
+# chapter uses this split and this protocol.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-train, valid = train_valid_split(chars, valid_fraction=0.1)
+train, valid, test = train_valid_test_split(chars)
 print(f"training characters:   {len(train):,}")
-print(f"validation characters: {len(valid):,} (the last 10% of the cleaned text)")
+print(f"validation characters: {len(valid):,} (the next 10%)")
+print(f"test characters:       {len(test):,} (the last 10%, scored once at the end)")
 
 know_nothing = ngrams.LaplaceNGram(1, char_vocab).fit("")
 print(f"perplexity of a model that has seen no text: {ngrams.perplexity(know_nothing, valid):.3f}")
@@ -479,21 +502,101 @@ for order, values in by_size.items():
 # it learns after "the tim" tells it nothing about "a tim". Recurrent networks share what they
 # learn across contexts, which is how they can beat these baselines on a book of this size.
 #
-# ### The baselines to beat
+# ### Tuning the baseline on validation
 #
-# These are the numbers later chapters compare their character-level models with (same cleaned
-# text, same split, same protocol). We chose the order on the validation split itself, which is
-# slightly optimistic for the n-gram models; that only makes the baselines harder to beat. The
-# smoothing settings ($\alpha = 1$, $D = 0.75$) were not tuned: see the exercises.
+# $\alpha = 1$ and $D = 0.75$ are customary values, not chosen ones. The recurrent networks of the
+# next chapters will have their sizes, learning rates and epochs chosen on the validation split;
+# the baseline deserves the same care, or beating it means little. Kneser–Ney is the stronger
+# family, so we search it: every order from 1 to 10, plain interpolated Kneser–Ney with several
+# discounts, and modified Kneser–Ney with its three estimated discounts. The counts of a model do
+# not depend on its discount, so `with_discount` reuses them and the whole search takes seconds.
+#
+# From here on we work as the later chapters do: `char_corpus()` from `rnnkit.lm` returns the
+# same cleaned text and the same three splits, as ids of a chapter-2 `Vocab` (the 27 characters
+# plus `<unk>`, which never occurs), so that the n-gram and the networks predict from the same
+# set of tokens.
+
+# %%
+data = char_corpus()
+assert data.text == chars and len(data.train) == len(train) and len(data.test) == len(test)
+ids = {split: getattr(data, split).tolist() for split in ("train", "valid", "test")}
+SEARCH_ORDERS = range(1, 11)
+SEARCH_DISCOUNTS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+search = {}  # (model, discount) -> validation perplexity of each order
+for order in SEARCH_ORDERS:
+    modified = ngrams.ModifiedKneserNeyNGram(order, len(data.vocab)).fit(ids["train"])
+    candidates = {("modified Kneser-Ney", None): modified}
+    for discount in SEARCH_DISCOUNTS:
+        candidates["Kneser-Ney", discount] = modified.with_discount(discount)
+    for key, model in candidates.items():
+        score = ngrams.perplexity(model, ids["valid"], history=ids["train"])
+        search.setdefault(key, []).append(score)
+
+fig, ax = plt.subplots(figsize=(6, 3.6))
+for (name, discount), values in search.items():
+    label = name if discount is None else f"{name}, D={discount}"
+    style = {"color": "black", "linewidth": 2.5} if discount is None else {"alpha": 0.8}
+    ax.plot(list(SEARCH_ORDERS)[2:], values[2:], marker=".", label=label, **style)
+ax.set_xlabel("order n")
+ax.set_ylabel("validation perplexity")
+ax.set_title("Searching the Kneser-Ney baseline (orders 3 to 10)")
+ax.legend(fontsize=7, ncol=2)
+fig.tight_layout()
+plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for name, values in results.items():
-    best = int(np.argmin(values))
-    print(
-        f"best {name}: order {ORDERS[best]}, perplexity {values[best]:.3f} "
-        f"({math.log2(values[best]):.3f} bits per character)"
-    )
+ranked = sorted(
+    (values[i], name, discount, order)
+    for (name, discount), values in search.items()
+    for i, order in enumerate(SEARCH_ORDERS)
+)
+print("the five best settings on validation")
+for ppl, name, discount, order in ranked[:5]:
+    setting = "three estimated discounts" if discount is None else f"D = {discount}"
+    print(f"  {name:20s} order {order:2d}  {setting:26s} perplexity {ppl:.3f}")
+best_ppl, best_name, best_discount, best_order = ranked[0]
+
+# %% [markdown]
+# Two things stand out in the plot. The best discount of plain Kneser–Ney grows with the order:
+# a long context has been seen only a few times, most of its counts are 1 or 2, and they deserve
+# less trust than 0.75 of a count. And modified Kneser–Ney, with no discount to tune, is at or
+# near the front for every long order, because it discounts a count of 1 much more than a count
+# of 10. The printed ranking is the decision: the first line is the model we keep.
+#
+# ### The baseline to beat: one look at the test split
+#
+# Now, and only now, the chosen model is scored on the test split, with all the text before it
+# (training and validation) as history. This is the number every later chapter has to beat, and
+# `rnnkit.lm.kneser_ney_baseline(corpus)` is the same search packed into one call, so the later
+# chapters can ask for it; here we check that it reaches the same decision.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+if best_discount is None:
+    chosen = ngrams.ModifiedKneserNeyNGram(best_order, len(data.vocab))
+else:
+    chosen = ngrams.KneserNeyNGram(best_order, len(data.vocab), discount=best_discount)
+chosen.fit(ids["train"])  # the training split only, like every model of the workbook
+test_ppl = ngrams.perplexity(chosen, ids["test"], history=ids["train"] + ids["valid"])
+print(f"chosen on validation: {best_name}, order {best_order}")
+print(f"validation perplexity {best_ppl:.3f}")
+print(f"test perplexity, tuned n-gram: {test_ppl:.3f} ({math.log2(test_ppl):.3f} bits per char)")
+
+baseline = kneser_ney_baseline(data)
+assert (baseline.model, baseline.order, baseline.discount) == (
+    best_name,
+    best_order,
+    best_discount,
+)
+assert abs(baseline.test_perplexity - test_ppl) < 1e-9
+print(f"rnnkit.lm.kneser_ney_baseline: {baseline.name}, test {baseline.test_perplexity:.3f}")
+
+# %% [markdown]
+# The test perplexity is a little higher than the validation one. That is expected on two
+# counts: the validation score was the best of many tries, so it is flattered by the choice,
+# and the test text is a different stretch of the book. Later chapters report their models on
+# the test split the same way, once, after choosing on validation.
 
 # %% [markdown]
 # ## 3.6 Minibatches from one long text: random and sequential partitioning
@@ -558,7 +661,10 @@ print("every row continues where the same row of the previous batch ended:", con
 # - Smoothing moves probability to unseen events. Kneser–Ney (discounts plus interpolation with
 #   continuation counts) is far better than add-one, especially at high orders.
 # - Perplexity, the exponential of the mean negative log-likelihood, is the effective number of
-#   choices per token. On our character-level split the best Kneser–Ney model reaches about 3.76.
+#   choices per token. We split a text three ways: train to fit, validation to choose (the
+#   order and discount of the n-gram, every setting of a network), test to score the chosen
+#   model once. The tuned Kneser–Ney baseline's test perplexity (section 3.5) is the number to
+#   beat.
 # - Random partitioning gives independent batches (reset the state); sequential partitioning
 #   lets the state flow from batch to batch.
 
@@ -814,15 +920,14 @@ with hidden_check("sequential_partition") as t:
 #    probabilities 0.5, 0.25, 0.125 and 0.125. Compute the cross-entropy (in nats and in bits)
 #    and the perplexity with pen and paper, then check your answer with `perplexity_from_probs`.
 #    What happens if a fifth token gets probability 0.001? And 0?
-# 5. **Tune the smoothing.** Redo the character-level table with
-#    $\alpha \in \{1, 0.3, 0.1, 0.03, 0.01\}$ for Laplace and $D \in \{0.1, 0.3, 0.5, 0.75, 0.9\}$
-#    for Kneser–Ney. Which settings win, how much do they gain, and does tuning close the gap
-#    between the two methods? Explain what $D \to 0$ and $\alpha \to 0$ would do to unseen
-#    n-grams. Why would tuning on the validation split make the baselines more optimistic still,
-#    and how would you avoid that?
-# 6. **Higher orders.** Extend the table to orders 7 to 10. Does Kneser–Ney keep improving?
-#    Relate what you see to the table of distinct character n-grams in section 3.2 and to the
-#    plot of perplexity against training size.
+# 5. **Tune Laplace too.** Section 3.5 tuned Kneser–Ney. Search Laplace over orders 1 to 8
+#    and $\alpha \in \{1, 0.3, 0.1, 0.03, 0.01\}$ on the validation split. How much does tuning
+#    gain, and does it close the gap to the tuned Kneser–Ney? Explain what $\alpha \to 0$ would
+#    do to unseen n-grams.
+# 6. **Why the test split.** Score *every* setting of the section 3.5 search on the test split
+#    as well. Is the best test perplexity lower than that of the setting validation chose? By
+#    how much, and why is reporting the best test score dishonest? Relate what you see to the
+#    table of distinct character n-grams in section 3.2.
 # 7. **Words versus characters.** Build a word-level Kneser–Ney trigram model with a vocabulary
 #    of `min_freq=3` (map rarer words to `<unk>` with `unk="<unk>"`) and measure its perplexity
 #    on the held-out words. That number cannot be compared with the character perplexities. Turn

@@ -53,6 +53,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
 import numpy as np
 import tensorflow as tf
+from IPython.display import Markdown, display
 
 from rnnkit.data import random_batches
 from rnnkit.layers import GRUCell, LSTMCell, RNNCell, fused_weights, to_keras
@@ -348,21 +349,19 @@ for role, grad in fused.items():
 #
 # Now the real task of the previous chapters: predict the next character of *The Time
 # Machine*. The data are those of chapters 4 and 5: the cleaned text (26 letters and the
-# space), a vocabulary of 28 tokens, the first 90% of the characters for training and the last
-# 10% held out. The number to beat is the best interpolated Kneser–Ney model of chapter 3.
+# space), a vocabulary of 28 tokens, the first 80% of the characters for training, the next 10%
+# for validation and the last 10% for the final test. The number to beat is the Kneser–Ney
+# model that chapter 3 tuned on validation.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 data = char_corpus()
 baseline = kneser_ney_baseline(data)
 print(
-    f"vocabulary: {len(data.vocab)} tokens; {len(data.train):,} training and "
-    f"{len(data.valid):,} held-out characters"
+    f"vocabulary: {len(data.vocab)} tokens; {len(data.train):,} training, "
+    f"{len(data.valid):,} validation and {len(data.test):,} test characters"
 )
-print(
-    f"baseline: {baseline.model}, order {baseline.order}, "
-    f"held-out perplexity {baseline.perplexity:.3f}"
-)
+print(f"baseline: {baseline.name}, validation perplexity {baseline.valid_perplexity:.3f}")
 
 # %% [markdown]
 # The model is `rnnkit.lm.RNNLM`: each character id is looked up in a learned embedding of 32
@@ -412,9 +411,9 @@ print(f"trained for {LM_EPOCHS} epoch(s) in {time.perf_counter() - start:.0f} s"
 epochs = np.arange(1, history.epochs + 1)
 fig, ax = plt.subplots(figsize=(6, 3.2))
 ax.plot(epochs, history.perplexity, "o-", ms=3, label="training batches")
-ax.plot(epochs, history.val_perplexity, "s-", ms=3, label="held-out batches")
-ax.axhline(baseline.perplexity, color="gray", ls="--", lw=1, label="Kneser-Ney, order 6")
+ax.plot(epochs, history.val_perplexity, "s-", ms=3, label="validation batches (zero states)")
 ax.set_xlabel("epoch")
+ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
 ax.set_ylabel("perplexity")
 ax.set_yscale("log")
 ax.set_yticks([3, 4, 5, 6, 8, 10, 15])
@@ -425,14 +424,23 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
+# %%
+best_epoch = int(np.argmin(history.val_perplexity)) + 1
+display(
+    Markdown(
+        f"""
+The training perplexity falls throughout, while the validation curve is lowest after epoch
+{best_epoch} of {history.epochs} ({min(history.val_perplexity):.3f}) and ends at
+{history.val_perplexity[-1]:.3f}: once the two part, the model is memorising its
+{len(data.train):,} training characters rather than learning more about English. That is about
+as long as a single layer of this size should train without regularisation. (Chapter 7 stacks
+layers and adds dropout between them.)
+"""
+    )
+)
+
 # %% [markdown]
-# Both curves fall fast for five epochs. From then on the training perplexity keeps falling
-# while the held-out one levels off near 4.2 after about ten epochs: the model starts to
-# memorise its 156,000 training characters rather than learn more about English. This is
-# about as long as a single layer of this size should train without regularisation. (Chapter
-# 7 stacks layers and adds dropout between them.)
-#
-# The held-out curve above is pessimistic in one way: every batch starts from zero states, so
+# The validation curve above is pessimistic in one way: every batch starts from zero states, so
 # the first characters of each 64-character row are predicted with almost no context. The fair
 # protocol of chapter 3, the one the n-gram baseline was scored with, predicts every held-out
 # character from all the text before it: the model reads the held-out text as one long
@@ -441,23 +449,28 @@ plt.show()
 
 # %%
 lstm_ppl = held_out_perplexity(lstm_model, data)
-print(
-    f"held-out perplexity, fair protocol: LSTM-{HIDDEN} {lstm_ppl:.3f}   "
-    f"Kneser-Ney (order {baseline.order}) {baseline.perplexity:.3f}"
-)
+print("validation perplexity, fair protocol (every character from all the text before it):")
+print(f"  LSTM-{HIDDEN}: {lstm_ppl:.3f}   {baseline.name}: {baseline.valid_perplexity:.3f}")
 sample = generate(
     lstm_model, data.vocab, "the time traveller ", 120, strategy="temperature", temperature=0.6
 )
 print("sample:", sample)
 
+# %%
+display(
+    Markdown(
+        f"""
+With its full context the LSTM scores {lstm_ppl:.3f}, against {history.val_perplexity[-1]:.3f} on
+the zero-state batches. The tuned Kneser–Ney model scores {baseline.valid_perplexity:.3f} by the
+same protocol: a single LSTM layer of {HIDDEN} units, trained for a few minutes on a CPU,
+{"beats" if lstm_ppl < baseline.valid_perplexity else "has not beaten"} a well-smoothed counting
+model on a book this small. The sample (drawn with temperature 0.6, so it prefers likely
+characters) is mostly made of real words and plausible word sequences, without much sense.
+"""
+    )
+)
+
 # %% [markdown]
-# With its full context, the LSTM does better than on the zero-state batches: about 4.0 in our
-# full-mode run, against 4.2 on the batches. That is close to the six-gram Kneser–Ney model, but
-# not below it: a single LSTM layer of 256 units, trained for a few minutes on a CPU, has not
-# yet beaten a well-smoothed counting model on a book this small. The sample (drawn with
-# temperature 0.6, so it prefers likely characters) is mostly made of real words and plausible
-# word sequences, without much sense.
-#
 # ## 6.6 Inside the memory cell
 #
 # What do the 256 memory cells hold while the trained model reads? To find out, feed the
@@ -631,8 +644,8 @@ for name, row in results.items():
         f"{row['tokens/s']:8,.0f}  {row['seconds']:7.0f} s"
     )
 print(
-    f"Kneser-Ney (order {baseline.order}) {baseline.perplexity:.3f}; "
-    f"LSTM of section 6.5 ({LM_EPOCHS} epochs) {lstm_ppl:.3f}"
+    f"{baseline.name}: {baseline.valid_perplexity:.3f}; "
+    f"LSTM of section 6.5 ({LM_EPOCHS} epochs): {lstm_ppl:.3f}"
 )
 
 # %% [markdown]
@@ -643,8 +656,11 @@ print(
 # at the state $k$ steps earlier: $\lVert \mathbf{v}^\top \partial \mathbf{S}_T / \partial
 # \mathbf{S}_{T-k} \rVert$, with $\mathbf{S}$ the hidden state $\mathbf{H}$ for the RNN and
 # the GRU and the memory cell $\mathbf{C}$ for the LSTM. This is the full derivative, through
-# every path, not only the direct one. We average over 16 random directions, run as one batch
-# of 16 copies of the text.
+# every path, not only the direct one. One stretch of text could be a lucky or unlucky one, so
+# we average over `REACH_STRETCHES` stretches spread over the validation text, each with 16
+# random directions (run as one batch of 16 copies of the stretch). The three models were
+# trained alike but do not reach the same loss; the table above gives each one's perplexity,
+# so keep it in mind when reading the plot.
 
 
 # %%
@@ -671,11 +687,19 @@ def gradient_reach(model, ids, state_index, probes=16, seed=0):
     return np.array([np.linalg.norm(g.numpy(), axis=1).mean() for g in reversed(grads)])
 
 
-stretch = data.valid[2000:2101]
+REACH_STRETCHES = runmode.pick(full=8, quick=2)
+starts = np.linspace(0, len(data.valid) - 101, REACH_STRETCHES).astype(int)
+stretches = [data.valid[start : start + 101] for start in starts]
+probed = {"RNN: H": ("RNN", 0), "GRU: H": ("GRU", 0), "LSTM: C": ("LSTM", 1)}
 reach = {
-    "RNN: H": gradient_reach(contenders["RNN"], stretch, 0),
-    "GRU: H": gradient_reach(contenders["GRU"], stretch, 0),
-    "LSTM: C": gradient_reach(contenders["LSTM"], stretch, 1),
+    label: np.mean(
+        [
+            gradient_reach(contenders[name], piece, index, seed=i)
+            for i, piece in enumerate(stretches)
+        ],
+        axis=0,
+    )
+    for label, (name, index) in probed.items()
 }
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for name, values in reach.items():
@@ -689,27 +713,50 @@ plt.show()
 for name, values in reach.items():
     print(f"{name:8s}" + "".join(f"  k={k}: {values[k]:.1e}" for k in (5, 20, 50, 100)))
 
+# %%
+ranking = sorted(results, key=lambda name: results[name]["perplexity"])
+speed_ratio = results["RNN"]["tokens/s"] / results["LSTM"]["tokens/s"]
+at_50 = {label: values[50] for label, values in reach.items()}
+order_50 = sorted(at_50, key=at_50.get, reverse=True)
+display(
+    Markdown(
+        rf"""
+What the table and the plot say, for this run:
+
+- **Perplexity.** On this short budget the order is {", ".join(ranking)} (best first), all three
+  behind the LSTM of section 6.5, which trained {LM_EPOCHS} epochs instead of {COMPARE_EPOCHS}.
+  Large comparisons (Chung et al. 2014, Jozefowicz et al. 2015) found no clear winner between
+  the GRU and the LSTM across tasks.
+- **Parameters and speed.** Every gate is another pair of weight matrices. Here the plain RNN
+  processed {speed_ratio:.2f} times as many tokens per second as the LSTM; on a shared machine
+  that ratio moves from run to run (`docs/benchmarks.md` measures it more carefully).
+- **Gradients.** 50 characters back, the gradient that arrives is largest for
+  {order_50[0]} ({at_50[order_50[0]]:.1e}), then {order_50[1]} ({at_50[order_50[1]]:.1e}) and
+  {order_50[2]} ({at_50[order_50[2]]:.1e}), averaged over {REACH_STRETCHES} stretches. An
+  additive update (the LSTM's memory cell, the GRU's interpolation) makes a long memory
+  *possible*, but the gates have to learn to use it, by keeping $\mathbf{{F}}_t$ (or
+  $\mathbf{{Z}}_t$) close to 1; the LSTM starts out with its forget gates leaning that way
+  (`unit_forget_bias`), the GRU does not. A gradient that fades is also what a model that
+  needs little long-range memory *should* show, so this measures what each trained model uses,
+  not what it could learn.
+"""
+    )
+)
+
 # %% [markdown]
-# What the table and the plot say, for our full-mode run:
+# ## The test split, once
 #
-# - **Perplexity.** On this short budget the GRU comes first, the LSTM second and the plain RNN
-#   last, all three far from the LSTM of section 6.5, which trained three and a half times
-#   longer. Here the LSTM, with the most weights to fit, learned more slowly than the GRU at
-#   first; with longer training the two usually end up close, and large comparisons (Chung et
-#   al. 2014, Jozefowicz et al. 2015) found no clear winner across tasks.
-# - **Parameters and speed.** Every gate is another pair of weight matrices, and the step time
-#   follows: the gated models process fewer tokens per second than the plain RNN, the LSTM a
-#   little fewer than the GRU. In our runs the RNN was between two and five times as fast as
-#   the LSTM, depending on how busy the shared machine was (rerun the cell to see how much the
-#   timings vary). In the same wall time, the plain RNN could have trained for at least twice
-#   as many epochs.
-# - **Gradients.** A gradient put on the LSTM's memory cell arrives 50 characters back orders
-#   of magnitude larger than one put on the RNN's hidden state: the additive path of section
-#   6.3 at work. The GRU's hidden state is also updated additively, yet after this short
-#   training its gradients fade even faster than the RNN's. An additive update makes a long
-#   memory *possible*, but the gates have to learn to use it, by keeping $\mathbf{Z}_t$ (or
-#   $\mathbf{F}_t$) close to 1; the LSTM starts out with its forget gates leaning that way.
-#
+# The test perplexities of this chapter's character models, by chapter 3's protocol:
+
+# %%
+print(f"test perplexity, tuned n-gram ({baseline.name}): {baseline.test_perplexity:.3f}")
+lstm_test = held_out_perplexity(lstm_model, data, split="test")
+print(f"test perplexity, LSTM-{HIDDEN} of section 6.5: {lstm_test:.3f}")
+for name, model in contenders.items():
+    test_ppl = held_out_perplexity(model, data, split="test")
+    print(f"test perplexity, {name} ({COMPARE_EPOCHS} epochs): {test_ppl:.3f}")
+
+# %% [markdown]
 # ## Summary
 #
 # - An LSTM keeps a memory cell $\mathbf{C}_t$ next to its hidden state $\mathbf{H}_t$. Three
@@ -725,13 +772,13 @@ for name, values in reach.items():
 # - The scratch `LSTMCell` and `keras.layers.LSTM` compute the same outputs, final states and
 #   gradients; the built-in layer only stores the four gates' weights side by side
 #   (i | f | c | o).
-# - A single-layer LSTM with 256 units reaches a held-out perplexity of about 4.0 on *The Time
-#   Machine* in 14 epochs, close to the Kneser–Ney baseline of 3.76 but not below it, and it
-#   starts to overfit. Some of its memory cells track readable properties of the text, such as
-#   the position in a word.
-# - At the same size and budget, an LSTM has four times the weights of a plain RNN and is the
-#   slowest per token; on a short budget the GRU does a little better, but the LSTM's memory
-#   carries gradients furthest back.
+# - A single-layer LSTM with 256 units, trained for a few minutes, is measured against the tuned
+#   Kneser–Ney baseline on *The Time Machine* (section 6.5 prints both) and starts to overfit.
+#   Some of its memory cells track readable properties of the text, such as the position in a
+#   word.
+# - At the same size and budget, an LSTM has four times the recurrent weights of a plain RNN.
+#   Section 6.7 measures what that buys and costs on a short budget: perplexity, tokens per
+#   second, and how far back a gradient reaches in each trained model.
 
 # %% [markdown]
 # ## Exercises

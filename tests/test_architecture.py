@@ -43,6 +43,7 @@ NO_TENSORFLOW = [
     "rnnkit.layers",
     "rnnkit.lm",
     "rnnkit.lm.ngrams",
+    "rnnkit.lm.zipf",
     "rnnkit.course",
     "rnnkit.course.exercises",
     "rnnkit.course.grades",

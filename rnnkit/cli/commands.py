@@ -87,13 +87,16 @@ def clean_chars(raw: str, keep_case: bool, keep_punctuation: bool, what: str) ->
     return chars
 
 
-def _split(ids, valid_fraction):
+def _split(ids, valid_fraction, test_fraction):
+    """Train, validation and test ids: the workbook's split by position (80/10/10 by default)."""
     from rnnkit.data import sequences
 
     try:
-        return sequences.train_valid_split(ids, valid_fraction)
+        return sequences.train_valid_test_split(ids, valid_fraction, test_fraction)
     except ValueError as err:
-        raise CommandError(f"--valid-fraction {valid_fraction}: {err}") from None
+        raise CommandError(
+            f"--valid-fraction {valid_fraction} --test-fraction {test_fraction}: {err}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +248,7 @@ def train(config: TrainConfig) -> int:
     from rnnkit.lm import perplexity, training
 
     ids = np.asarray(vocab[chars], dtype=np.int32)
-    train_ids, valid_ids = _split(ids, config.valid_fraction)
+    train_ids, valid_ids, test_ids = _split(ids, config.valid_fraction, config.test_fraction)
     batches = sequences.num_batches(len(train_ids), config.batch_size, config.num_steps)
     if batches == 0:
         raise CommandError(
@@ -257,7 +260,9 @@ def train(config: TrainConfig) -> int:
     if config.force:
         run_folder.clear(out)
     out.mkdir(parents=True, exist_ok=True)
-    log = previous or run_folder.new_log(settings, data_sha256, vocab, train_ids, valid_ids)
+    log = previous or run_folder.new_log(
+        settings, data_sha256, vocab, train_ids, valid_ids, test_ids
+    )
     log["args"] = {**settings, "epochs": config.epochs, "warmup": config.warmup}
     log.update(finished=False, final_valid_perplexity=None)
     vocab.save(out / run_folder.VOCAB_FILE)
@@ -393,10 +398,11 @@ def generate(args) -> int:
 
 
 def evaluate(args) -> int:
-    """``rnnkit evaluate``: print the model's validation perplexity on ``args.data``.
+    """``rnnkit evaluate``: print the model's validation (or test) perplexity on ``args.data``.
 
-    The data (by default the training run's) is cleaned as the training text was, split at
-    ``args.valid_fraction`` (by default the training run's) and scored by the fair protocol.
+    The data (by default the training run's) is cleaned as the training text was, split by
+    position with the training run's fractions (or those given) and one split is scored by the
+    fair protocol: every character predicted from all the text before it.
     """
     folder, vocab, log = run_folder.open_folder(args.model)
     run = log["args"]
@@ -411,16 +417,23 @@ def evaluate(args) -> int:
             file=sys.stderr,
         )
     valid_fraction = run["valid_fraction"] if args.valid_fraction is None else args.valid_fraction
+    test_fraction = run["test_fraction"] if args.test_fraction is None else args.test_fraction
     warmup = run["warmup"] if args.warmup is None else args.warmup
     from rnnkit.lm.perplexity import evaluate_perplexity
 
     ids = np.asarray(vocab[chars], dtype=np.int32)
-    train_ids, valid_ids = _split(ids, valid_fraction)
+    train_ids, valid_ids, test_ids = _split(ids, valid_fraction, test_fraction)
+    if args.split == "test":
+        scored, history = test_ids, np.concatenate([train_ids, valid_ids])
+        where = f"the last {test_fraction * 100:g}% of {data}"
+    else:
+        scored, history = valid_ids, train_ids
+        where = f"the {valid_fraction * 100:g}% of {data} before its test part"
     model = run_folder.load_model(folder, vocab)
-    perplexity = evaluate_perplexity(model, valid_ids, history=train_ids, warmup=warmup)
+    perplexity = evaluate_perplexity(model, scored, history=history, warmup=warmup)
+    name = "test" if args.split == "test" else "validation"
     print(
-        f"validation perplexity {perplexity:.4f} on the last {valid_fraction * 100:g}% of {data} "
-        f"({len(valid_ids):,} characters, each predicted from all the text before it; "
-        f"warm-up {min(warmup, len(train_ids)):,} characters)"
+        f"{name} perplexity {perplexity:.4f} on {where} ({len(scored):,} characters, each "
+        f"predicted from all the text before it; warm-up {min(warmup, len(history)):,} characters)"
     )
     return 0

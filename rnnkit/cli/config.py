@@ -36,6 +36,7 @@ class TrainConfig:
     keep_case: bool = False
     keep_punctuation: bool = False
     valid_fraction: float = 0.1
+    test_fraction: float = 0.1
     epochs: int = 10
     batch_size: int = 32
     num_steps: int = 35

@@ -179,7 +179,13 @@ def _add_train(subparsers) -> None:
         "--valid-fraction",
         type=_fraction,
         metavar="F",
-        help="fraction at the end of the text held out for validation (%(default)s)",
+        help="fraction before the test part held out for validation (%(default)s)",
+    )
+    data.add_argument(
+        "--test-fraction",
+        type=_fraction,
+        metavar="F",
+        help="fraction at the end of the text held out for the final test (%(default)s)",
     )
     run = train.add_argument_group("training")
     run.add_argument("--epochs", type=_positive_int, metavar="E", help="(%(default)s)")
@@ -256,10 +262,23 @@ def _add_evaluate(subparsers) -> None:
         "--data", metavar="NAME_OR_PATH", help=_DATA_HELP + " (default: the training run's)"
     )
     evaluate.add_argument(
+        "--split",
+        choices=("valid", "test"),
+        default="valid",
+        help="score the validation part while choosing, the test part once at the end "
+        "(%(default)s)",
+    )
+    evaluate.add_argument(
         "--valid-fraction",
         type=_fraction,
         metavar="F",
-        help="fraction at the end of the text to score (default: the training run's)",
+        help="fraction held out for validation (default: the training run's)",
+    )
+    evaluate.add_argument(
+        "--test-fraction",
+        type=_fraction,
+        metavar="F",
+        help="fraction at the end held out for the test (default: the training run's)",
     )
     evaluate.add_argument(
         "--warmup",

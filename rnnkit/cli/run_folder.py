@@ -31,7 +31,7 @@ LOG_FORMAT = "rnnkit-training-log"
 # ---------------------------------------------------------------------------------------------
 
 
-def new_log(settings: dict, data_sha256: str, vocab, train_ids, valid_ids) -> dict:
+def new_log(settings: dict, data_sha256: str, vocab, train_ids, valid_ids, test_ids) -> dict:
     """The training log of a fresh run with arguments ``settings``, before any epoch."""
     return {
         "format": LOG_FORMAT,
@@ -41,6 +41,7 @@ def new_log(settings: dict, data_sha256: str, vocab, train_ids, valid_ids) -> di
         "vocab_size": len(vocab),
         "train_characters": len(train_ids),
         "valid_characters": len(valid_ids),
+        "test_characters": len(test_ids),
         "epochs": [],
     }
 

@@ -18,7 +18,7 @@ _HOMES = {
     "train_sentencepiece_bpe": "bpe",
     "lag_windows": "sequences",
     "lag_dataset": "sequences",
-    "train_valid_split": "sequences",
+    "train_valid_test_split": "sequences",
     "num_batches": "sequences",
     "random_batches": "sequences",
     "sequential_batches": "sequences",

@@ -61,23 +61,39 @@ def lag_dataset(series, tau, batch_size, shuffle=True, seed=0):
     return dataset.batch(batch_size)
 
 
-def train_valid_split(corpus, valid_fraction=0.1):
-    """Split ``corpus`` into a leading training part and a trailing validation part.
+def train_valid_test_split(corpus, valid_fraction=0.1, test_fraction=0.1):
+    """Split ``corpus`` by position: a training head, then a validation part, then a test tail.
 
-    The split is contiguous, so no validation window can overlap the training text. Works on
-    anything that supports ``len`` and slicing (lists, strings, NumPy arrays); the validation
-    part has ``round(len(corpus) * valid_fraction)`` items.
+    With the defaults the first 80% train a model, the next 10% choose its settings and the last
+    10% score the chosen model once. The parts are contiguous, so no window of one part overlaps
+    another. Works on anything that supports ``len`` and slicing (lists, strings, NumPy arrays);
+    the validation and test parts have ``round(len(corpus) * fraction)`` items each.
     """
     validate.fraction(valid_fraction, "valid_fraction")
-    length = len(corpus)
-    num_valid = round(length * valid_fraction)
-    if num_valid == 0 or num_valid == length:
-        side = "validation" if num_valid == 0 else "training"
+    validate.fraction(test_fraction, "test_fraction")
+    if valid_fraction + test_fraction >= 1:
         raise ValueError(
-            f"valid_fraction={valid_fraction!r} on a corpus of {length} items leaves the {side} "
-            "part empty: use a longer corpus or a valid_fraction further from 0 and 1"
+            f"valid_fraction + test_fraction = {valid_fraction + test_fraction:g} leaves no "
+            "training text: together they must stay below 1"
         )
-    return corpus[: length - num_valid], corpus[length - num_valid :]
+    length = len(corpus)
+    num_valid, num_test = round(length * valid_fraction), round(length * test_fraction)
+    empty = [
+        side
+        for side, size in (
+            ("training", length - num_valid - num_test),
+            ("validation", num_valid),
+            ("test", num_test),
+        )
+        if size <= 0
+    ]
+    if empty:
+        raise ValueError(
+            f"valid_fraction={valid_fraction!r} and test_fraction={test_fraction!r} on a corpus "
+            f"of {length} items leave the {' and '.join(empty)} part empty: use a longer corpus"
+        )
+    valid_start, test_start = length - num_valid - num_test, length - num_test
+    return corpus[:valid_start], corpus[valid_start:test_start], corpus[test_start:]
 
 
 def _token_ids(corpus):

@@ -23,14 +23,17 @@ _HOMES = {
     "global_norm": "clipping",
     "Perplexity": "perplexity",
     "evaluate_perplexity": "perplexity",
+    "token_log_probs": "perplexity",
     "held_out_perplexity": "perplexity",
     "generate": "generation",
     "CharCorpus": "corpus",
     "char_corpus": "corpus",
     "kneser_ney_baseline": "corpus",
+    "Baseline": "corpus",
     "Checkpoint": "checkpoints",
     "KneserNeyNGram": "ngrams",
     "LaplaceNGram": "ngrams",
+    "ModifiedKneserNeyNGram": "ngrams",
 }
 __all__ = sorted([*_HOMES, "WARMUP"])
 __getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -19,21 +19,23 @@ import math
 import numbers
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from rnnkit import validate
+from rnnkit.lm.zipf import ZipfFit, rank_frequencies, zipf_fit
 
 __all__ = [
     "KneserNeyNGram",
     "LaplaceNGram",
+    "ModifiedKneserNeyNGram",
     "UnknownTokenError",
     "ZipfFit",
     "count_ngrams",
     "cross_entropy",
     "perplexity",
     "rank_frequencies",
+    "token_log_probs",
     "zipf_fit",
 ]
 
@@ -55,72 +57,6 @@ def count_ngrams(tokens: Iterable[Hashable], n: int) -> Counter:
     n = validate.positive_integer(n, "n")
     tokens = _as_sequence(tokens)
     return Counter(zip(*(tokens[i:] for i in range(n)), strict=False))
-
-
-# ---------------------------------------------------------------------------------------------
-# Zipf's law
-# ---------------------------------------------------------------------------------------------
-
-
-def rank_frequencies(counts: Mapping[Hashable, float] | Iterable[float]) -> np.ndarray:
-    """Frequencies sorted from most to least frequent: entry ``r - 1`` belongs to rank ``r``.
-
-    ``counts`` is a mapping (such as the ``Counter`` from :func:`count_ngrams`) or a plain
-    sequence of frequencies.
-    """
-    values = counts.values() if isinstance(counts, Mapping) else counts
-    freqs = np.asarray(list(values), dtype=float)
-    if freqs.ndim != 1 or freqs.size == 0:
-        raise ValueError(f"counts must be a non-empty collection of numbers, got {counts!r:.80}")
-    if not np.all(np.isfinite(freqs)) or np.any(freqs <= 0):
-        raise ValueError("counts must all be positive and finite; drop zero counts before fitting")
-    return np.sort(freqs)[::-1]
-
-
-@dataclass(frozen=True)
-class ZipfFit:
-    """A power law ``frequency = exp(intercept) * rank ** -exponent`` fitted over ranks
-    ``first_rank..last_rank`` (1-based, inclusive)."""
-
-    exponent: float
-    intercept: float
-    first_rank: int
-    last_rank: int
-
-    def frequencies(self, ranks) -> np.ndarray:
-        """The fitted frequency at each rank, for drawing the line on a log-log plot."""
-        ranks = np.asarray(ranks, dtype=float)
-        return np.exp(self.intercept - self.exponent * np.log(ranks))
-
-
-def zipf_fit(
-    counts: Mapping[Hashable, float] | Iterable[float],
-    rank_range: tuple[int, int] | None = None,
-) -> ZipfFit:
-    """Least-squares fit of ``log(frequency) = -exponent * log(rank) + intercept``.
-
-    ``rank_range=(first, last)`` (1-based, inclusive) restricts the fit to those ranks, to leave
-    out the head (the few most frequent tokens) and the long tail of tokens seen once or twice;
-    ``last`` is clipped to the number of distinct tokens, so one range can serve unigrams, bigrams
-    and trigrams alike. ``None`` fits every rank. At least two ranks must remain.
-    """
-    freqs = rank_frequencies(counts)
-    if rank_range is None:
-        first, last = 1, freqs.size
-    else:
-        if not isinstance(rank_range, Sequence) or len(rank_range) != 2:
-            raise ValueError(f"rank_range must be (first, last) or None, got {rank_range!r}")
-        first = validate.positive_integer(rank_range[0], "rank_range[0]")
-        last = validate.integer(rank_range[1], "rank_range[1]", minimum=first + 1)
-        last = min(last, freqs.size)
-    if last - first + 1 < 2:
-        raise ValueError(
-            f"zipf_fit needs at least two ranks to fit a line, but rank_range={rank_range!r} "
-            f"leaves {max(last - first + 1, 0)} of the {freqs.size} distinct tokens"
-        )
-    log_rank = np.log(np.arange(first, last + 1, dtype=float))
-    slope, intercept = np.polyfit(log_rank, np.log(freqs[first - 1 : last]), deg=1)
-    return ZipfFit(float(-slope), float(intercept), first, last)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,40 +242,109 @@ class KneserNeyNGram(_NGramModel):
     def __init__(self, order: int, vocab, discount: float = 0.75, unk: Hashable | None = None):
         self.discount = validate.fraction(discount, "discount")
         super().__init__(order, vocab, unk)
+        self._discounts: list[tuple[float, float, float, float]] = []
+
+    def _level_discounts(self, level: dict) -> tuple[float, float, float, float]:
+        """``(0, D1, D2, D3+)``: what a count of 0, 1, 2 and 3 or more loses at one level."""
+        return (0.0, self.discount, self.discount, self.discount)
 
     def _build_tables(self, ids: list[int]) -> list[dict]:
         counts = self._raw_counts(ids)
-        tables = [_table(counts[-1])]
+        levels = [counts[-1]]
         # Continuation count of a k-gram: how many distinct (k+1)-grams end with it.
         for k in range(self.order - 1, 0, -1):
-            continuation = Counter(gram[1:] for gram in counts[k])
-            tables.append(_table(continuation))
-        return tables[::-1]
+            levels.append(Counter(gram[1:] for gram in counts[k]))
+        tables = []
+        for level in reversed(levels):
+            # A row also keeps N1, N2 and N3+ (followers seen once, twice, three times or
+            # more), so that any discounts can say how much mass the row frees for the level below.
+            rows = {}
+            for context, (followers, total, _) in _table(level).items():
+                n = Counter(min(count, 3) for count in followers.values())
+                rows[context] = (followers, total, (n[1], n[2], n[3]))
+            tables.append(rows)
+        return tables
+
+    def fit(self, tokens: Iterable[Hashable]):
+        """Count the training text ``tokens`` (replacing any earlier fit) and return ``self``."""
+        super().fit(tokens)
+        self._discounts = [self._level_discounts(table) for table in self._tables]
+        return self
+
+    def with_discount(self, discount: float) -> KneserNeyNGram:
+        """A fitted :class:`KneserNeyNGram` with one discount ``discount``, sharing these counts.
+
+        The counts do not depend on the discount, so trying another one costs no new counting:
+        this is how a search over discounts stays quick.
+        """
+        self._check_fitted()
+        twin = KneserNeyNGram(self.order, self.vocab, discount=discount, unk=self.unk)
+        twin._tables = self._tables
+        twin._discounts = [twin._level_discounts(table) for table in self._tables]
+        return twin
 
     def _prob_ids(self, token: int, context: tuple[int, ...]) -> float:
-        discount = self.discount
         p = self._uniform
         end = len(context)
         # From the empty context up to the full one, each level interpolates with the one below.
         for length in range(end + 1):
             row = self._tables[length].get(context[end - length :])
             if row is not None:
-                followers, total, types = row
-                p = (max(followers.get(token, 0) - discount, 0.0) + discount * types * p) / total
+                followers, total, (n1, n2, n3) = row
+                _, d1, d2, d3 = discounts = self._discounts[length]
+                count = followers.get(token, 0)
+                p = (count - discounts[min(count, 3)] + (d1 * n1 + d2 * n2 + d3 * n3) * p) / total
         return p
 
     def _distribution_ids(self, context: tuple[int, ...]) -> np.ndarray:
-        discount = self.discount
         p = np.full(len(self.vocab), self._uniform)
         end = len(context)
         for length in range(end + 1):
             row = self._tables[length].get(context[end - length :])
             if row is not None:
-                followers, total, types = row
+                followers, total, kinds = row
                 ids, counts = _follower_arrays(followers)
-                p *= discount * types / total
-                p[ids] += (counts - discount) / total
+                discounts = np.asarray(self._discounts[length])
+                p *= float(discounts[1:] @ kinds) / total
+                p[ids] += (counts - discounts[np.minimum(counts, 3).astype(np.int64)]) / total
         return p
+
+
+class ModifiedKneserNeyNGram(KneserNeyNGram):
+    """Modified Kneser-Ney (Chen and Goodman, 1998): three discounts per order instead of one.
+
+    A count of 1 loses ``D1``, a count of 2 loses ``D2`` and a count of 3 or more ``D3+``; the
+    mass a context frees for the level below is ``D1 * N1(h) + D2 * N2(h) + D3+ * N3+(h)``, where
+    ``Nk(h)`` counts the followers of ``h`` seen exactly ``k`` times (3 or more for ``N3+``).
+    Each level estimates its own three discounts from its counts of counts ``n1 .. n4`` (how many
+    of its n-grams have count 1, 2, 3, 4)::
+
+        Y = n1 / (n1 + 2 n2),  D1 = 1 - 2Y n2/n1,  D2 = 2 - 3Y n3/n2,  D3+ = 3 - 4Y n4/n3
+
+    so there is nothing to tune but the order. Everything else is as in :class:`KneserNeyNGram`;
+    :meth:`with_discount` gives the plain model with one discount over the same counts.
+    """
+
+    def __init__(self, order: int, vocab, unk: Hashable | None = None):
+        super().__init__(order, vocab, unk=unk)
+        self.discount = None
+
+    def _level_discounts(self, level: dict) -> tuple[float, float, float, float]:
+        n = Counter(min(c, 5) for followers, _, _ in level.values() for c in followers.values())
+        if not all(n[k] for k in (1, 2, 3, 4)):
+            # Too few kinds of counts to estimate three discounts: one, as plain KN estimates it.
+            single = n[1] / (n[1] + 2 * n[2]) if n[1] else 0.5
+            return (0.0, single, single, single)
+        y = n[1] / (n[1] + 2 * n[2])
+        estimates = [k - (k + 1) * y * n[k + 1] / n[k] for k in (1, 2, 3)]
+        # Each discount stays in [0, k], so no count is discounted below zero.
+        return (0.0, *(min(max(d, 0.0), k) for k, d in enumerate(estimates, start=1)))
+
+    @property
+    def discounts(self) -> list[tuple[float, float, float]]:
+        """``(D1, D2, D3+)`` of each level, from the empty context up (after :meth:`fit`)."""
+        self._check_fitted()
+        return [level[1:] for level in self._discounts]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,6 +359,16 @@ def cross_entropy(model, tokens: Iterable[Hashable], history: Iterable[Hashable]
     ``tokens`` (for a validation split at the end of a corpus, the training text); it serves as
     context but is not scored. ``model`` is any object with an integer ``order`` and a method
     ``log_prob(token, context)``; it sees the last ``order - 1`` tokens as context.
+    """
+    log_probs = token_log_probs(model, tokens, history)
+    return -math.fsum(log_probs) / len(log_probs)
+
+
+def token_log_probs(model, tokens: Iterable[Hashable], history: Iterable[Hashable] = ()):
+    """``model.log_prob`` of each token of ``tokens``, each predicted from all the text before it.
+
+    The terms whose mean is :func:`cross_entropy`, as a float64 array, so that two models can be
+    mixed token by token. ``model`` is as for :func:`cross_entropy`.
     """
     try:
         order = validate.positive_integer(getattr(model, "order", None), "model.order")
@@ -370,10 +385,9 @@ def cross_entropy(model, tokens: Iterable[Hashable], history: Iterable[Hashable]
     text = list(history[max(0, len(history) - (order - 1)) :]) + tokens
     start = len(text) - len(tokens)
     width = order - 1
-    total = math.fsum(
-        model.log_prob(text[i], text[max(0, i - width) : i]) for i in range(start, len(text))
+    return np.array(
+        [model.log_prob(text[i], text[max(0, i - width) : i]) for i in range(start, len(text))]
     )
-    return -total / len(tokens)
 
 
 def perplexity(model, tokens: Iterable[Hashable], history: Iterable[Hashable] = ()) -> float:

@@ -75,6 +75,16 @@ def evaluate_perplexity(model, tokens, history=(), warmup=WARMUP, chunk_size=204
     Without history the first token has nothing to be predicted from (an RNN needs an input to
     say anything), so it only serves as context and the remaining tokens are scored.
     """
+    log_probs = token_log_probs(model, tokens, history, warmup, chunk_size)
+    return from_loss(-math.fsum(log_probs) / len(log_probs))
+
+
+def token_log_probs(model, tokens, history=(), warmup=WARMUP, chunk_size=2048):
+    """Natural log of the probability the model gives each scored token (a float64 array).
+
+    The same pass as :func:`evaluate_perplexity` (whose mean of these is ``-log`` of the
+    perplexity), kept per token so that two models can be mixed token by token.
+    """
     check_language_model(model)
     tokens = validate.token_ids(tokens, "tokens", model.vocab_size)
     history = validate.token_ids(history, "history", model.vocab_size)
@@ -92,7 +102,7 @@ def evaluate_perplexity(model, tokens, history=(), warmup=WARMUP, chunk_size=204
     # targets[j] is text[j + 1]; the scored ones are those of `tokens` that have a predecessor.
     first_scored = max(len(history), 1) - 1
     state = model.zero_state(1)
-    total = 0.0
+    pieces = []
     for start in range(0, len(inputs), chunk_size):
         stop = min(start + chunk_size, len(inputs))
         logits, state = model.step(inputs[None, start:stop], state)
@@ -101,19 +111,21 @@ def evaluate_perplexity(model, tokens, history=(), warmup=WARMUP, chunk_size=204
         losses = keras.losses.sparse_categorical_crossentropy(
             targets[start:stop], logits[0], from_logits=True
         )
-        total += math.fsum(np.asarray(losses, dtype=np.float64)[max(first_scored - start, 0) :])
-    return from_loss(total / (len(targets) - first_scored))
+        pieces.append(-np.asarray(losses, dtype=np.float64)[max(first_scored - start, 0) :])
+    return np.concatenate(pieces)
 
 
-def held_out_perplexity(model, corpus, limit=None, warmup=WARMUP):
-    """Fair perplexity of ``model`` on the held-out part of ``corpus`` (a ``CharCorpus``).
+def held_out_perplexity(model, corpus, split="valid", limit=None, warmup=WARMUP):
+    """Fair perplexity of ``model`` on a held-out split of ``corpus`` (a ``CharCorpus``).
 
-    Every held-out character is predicted from all the text before it, the state warmed up on
-    the last ``warmup`` training characters: :func:`evaluate_perplexity` on ``corpus.valid``
-    with ``history=corpus.train``. ``limit`` scores only the first ``limit`` held-out
-    characters, to keep a comparison of many models quick.
+    Every character of ``split`` (``"valid"`` while choosing, ``"test"`` once at the end) is
+    predicted from all the text before it, the state warmed up on the last ``warmup``
+    characters before the split: :func:`evaluate_perplexity` on ``corpus.valid`` with
+    ``history=corpus.train``, or on ``corpus.test`` with the training and validation text as
+    history. ``limit`` scores only the first ``limit`` characters of the split, to keep a
+    comparison of many models quick.
     """
-    held_out = (
-        corpus.valid if limit is None else corpus.valid[: validate.positive_integer(limit, "limit")]
-    )
-    return evaluate_perplexity(model, held_out, history=corpus.train, warmup=warmup)
+    tokens, history = corpus.held_out(split)
+    if limit is not None:
+        tokens = tokens[: validate.positive_integer(limit, "limit")]
+    return evaluate_perplexity(model, tokens, history=history, warmup=warmup)

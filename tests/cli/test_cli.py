@@ -108,12 +108,14 @@ def test_train_writes_the_model_vocabulary_and_log(trained, data):
     assert [entry["epoch"] for entry in log["epochs"]] == [1, 2]
     assert log["epochs"][1]["loss"] < log["epochs"][0]["loss"]
     assert log["final_valid_perplexity"] == log["epochs"][-1]["valid_perplexity"]
-    assert log["train_characters"] + log["valid_characters"] == len(chars)
+    sizes = log["train_characters"], log["valid_characters"], log["test_characters"]
+    assert sum(sizes) == len(chars) and sizes[1] == sizes[2] == round(0.1 * len(chars))
     model = keras.saving.load_model(out / run_folder.MODEL_FILE)
     assert model.vocab_size == len(vocab)
     # The final number is the fair protocol's, recomputed here from the saved files.
     ids = np.asarray(vocab[chars])
-    train_ids, valid_ids = ids[: log["train_characters"]], ids[log["train_characters"] :]
+    train_ids = ids[: log["train_characters"]]
+    valid_ids = ids[log["train_characters"] : log["train_characters"] + log["valid_characters"]]
     fair = evaluate_perplexity(model, valid_ids, history=train_ids)
     assert fair == pytest.approx(log["final_valid_perplexity"], rel=1e-5)
     assert not list(out.glob(".*")), "a temporary file was left behind"
@@ -236,10 +238,21 @@ def test_evaluate_prints_the_fair_validation_perplexity(trained):
     log = json.loads((out / run_folder.LOG_FILE).read_text())
     status, stdout, stderr = run("evaluate", "--model", out)
     assert status == 0, stderr
-    printed = float(re.match(r"validation perplexity (\d+\.\d{4}) on the last 10% of", stdout)[1])
+    pattern = r"validation perplexity (\d+\.\d{4}) on the 10% of .* before its test part"
+    printed = float(re.match(pattern, stdout)[1])
     assert printed == pytest.approx(log["final_valid_perplexity"], abs=1e-4)
     status, other, _ = run("evaluate", "--model", out, "--valid-fraction", "0.3")
-    assert status == 0 and "on the last 30% of" in other and other != stdout
+    assert status == 0 and "on the 30% of" in other and other != stdout
+    # The test part is scored after the training and validation text, by the same protocol.
+    status, test, _ = run("evaluate", "--model", out, "--split", "test")
+    assert status == 0 and test.startswith("test perplexity ") and "on the last 10% of" in test
+    model = keras.saving.load_model(out / run_folder.MODEL_FILE)
+    vocab = Vocab.load(out / run_folder.VOCAB_FILE)
+    ids = np.asarray(vocab[list(text.clean(TEXT))], dtype=np.int32)
+    split = log["train_characters"] + log["valid_characters"]
+    fair = evaluate_perplexity(model, ids[split:], history=ids[:split])
+    printed = float(re.match(r"test perplexity (\d+\.\d{4})", test)[1])
+    assert printed == pytest.approx(fair, abs=1e-4)
 
 
 # --- mistakes --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def history(*losses):
 
 
 def a_log(epochs_done=0):
-    log = run_folder.new_log(SETTINGS, SHA, vocab="abc", train_ids=range(90), valid_ids=range(10))
+    log = run_folder.new_log(SETTINGS, SHA, "abc", range(80), range(10), range(10))
     log["args"] = {**SETTINGS, "epochs": 3, "warmup": 100}
     log["epochs"] = run_folder.log_entries(history(*[1.0] * epochs_done), [])
     return log
@@ -32,7 +32,8 @@ def test_a_written_log_reads_back(tmp_path):
     log = a_log(epochs_done=2)
     run_folder.write_log(log, tmp_path)
     assert run_folder.read_log(tmp_path) == log
-    assert log["vocab_size"] == 3 and log["train_characters"] == 90
+    assert log["vocab_size"] == 3 and log["train_characters"] == 80
+    assert log["valid_characters"] == log["test_characters"] == 10
     assert [p.name for p in tmp_path.iterdir()] == [run_folder.LOG_FILE]
 
 

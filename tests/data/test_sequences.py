@@ -89,28 +89,28 @@ def test_lag_dataset_rejects_bad_batch_size():
         sequences.lag_dataset(np.arange(10), 2, batch_size=0)
 
 
-# --- train/validation split ----------------------------------------------------------------
+# --- train/validation/test split ------------------------------------------------------------
 
 
-def test_split_is_contiguous_with_validation_at_the_tail():
-    corpus = np.arange(100)
-    train, valid = sequences.train_valid_split(corpus)
-    np.testing.assert_array_equal(train, np.arange(90))
-    np.testing.assert_array_equal(valid, np.arange(90, 100))
+def test_split_is_contiguous_80_10_10_by_default():
+    train, valid, test = sequences.train_valid_test_split(np.arange(100))
+    np.testing.assert_array_equal(train, np.arange(80))
+    np.testing.assert_array_equal(valid, np.arange(80, 90))
+    np.testing.assert_array_equal(test, np.arange(90, 100))
 
 
 @pytest.mark.parametrize(
-    ("corpus", "fraction", "expected"),
+    ("corpus", "fractions", "expected"),
     [
-        ("abcdefghij", 0.2, ("abcdefgh", "ij")),
-        (list(range(7)), 0.3, ([0, 1, 2, 3, 4], [5, 6])),
-        (list(range(3)), 0.5, ([0], [1, 2])),
+        ("abcdefghij", (0.2, 0.1), ("abcdefg", "hi", "j")),
+        (list(range(7)), (0.3, 0.3), ([0, 1, 2], [3, 4], [5, 6])),
+        (list(range(3)), (0.2, 0.2), ([0], [1], [2])),
     ],
 )
-def test_split_works_on_strings_and_lists(corpus, fraction, expected):
-    train, valid = sequences.train_valid_split(corpus, fraction)
-    assert (train, valid) == expected
-    assert train + valid == corpus
+def test_split_works_on_strings_and_lists(corpus, fractions, expected):
+    parts = sequences.train_valid_test_split(corpus, *fractions)
+    assert parts == expected
+    assert parts[0] + parts[1] + parts[2] == corpus
 
 
 @pytest.mark.parametrize(
@@ -118,17 +118,25 @@ def test_split_works_on_strings_and_lists(corpus, fraction, expected):
     [(0, ValueError), (1, ValueError), (-0.1, ValueError), (1.5, ValueError)]
     + [(True, TypeError), ("0.1", TypeError), (None, TypeError)],
 )
-def test_split_rejects_fractions_outside_the_open_unit_interval(fraction, error):
-    message = rf"valid_fraction must be a finite number in \(0, 1\), got {fraction!r}"
+@pytest.mark.parametrize("name", ["valid_fraction", "test_fraction"])
+def test_split_rejects_fractions_outside_the_open_unit_interval(fraction, error, name):
+    message = rf"{name} must be a finite number in \(0, 1\), got {fraction!r}"
     with pytest.raises(error, match=message):
-        sequences.train_valid_split(np.arange(10), fraction)
+        sequences.train_valid_test_split(np.arange(10), **{name: fraction})
 
 
-@pytest.mark.parametrize(("fraction", "side"), [(0.1, "validation"), (0.9, "training")])
-def test_split_rejects_an_empty_side(fraction, side):
-    message = f"valid_fraction={fraction} on a corpus of 3 items leaves the {side} part empty"
-    with pytest.raises(ValueError, match=message):
-        sequences.train_valid_split("abc", fraction)
+def test_split_rejects_fractions_that_leave_no_training_text():
+    with pytest.raises(ValueError, match="valid_fraction \\+ test_fraction = 1 leaves no training"):
+        sequences.train_valid_test_split(np.arange(10), 0.5, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("fractions", "sides"),
+    [((0.1, 0.4), "validation"), ((0.1, 0.1), "validation and test"), ((0.4, 0.5), "training")],
+)
+def test_split_rejects_an_empty_side(fractions, sides):
+    with pytest.raises(ValueError, match=f"on a corpus of 3 items leave the {sides} part empty"):
+        sequences.train_valid_test_split("abc", *fractions)
 
 
 # --- language-model batches: shared behaviour ----------------------------------------------

@@ -15,12 +15,14 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.lm.ngrams import (
     KneserNeyNGram,
     LaplaceNGram,
+    ModifiedKneserNeyNGram,
     UnknownTokenError,
     ZipfFit,
     count_ngrams,
     cross_entropy,
     perplexity,
     rank_frequencies,
+    token_log_probs,
     zipf_fit,
 )
 
@@ -32,27 +34,46 @@ def all_contexts(vocab, max_len):
 
 
 def reference_kn(tokens, order, vocab, discount, token, context):
-    """Interpolated Kneser-Ney written straight from its definition, one probability at a time."""
+    """Interpolated Kneser-Ney written straight from its definition, one probability at a time.
+
+    ``discount`` is a number (one D for every count and order) or a function of the level's
+    counts (a dict from k-gram to count) that returns ``D(count)``, as modified Kneser-Ney has.
+    """
     context = tuple(context)[len(context) - (order - 1) :] if order > 1 else ()
     grams = {
         k: Counter(tuple(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
         for k in range(1, order + 1)
     }
 
+    def counts_of_level(k, highest):
+        if highest:
+            return dict(grams[k])
+        return {g[1:]: sum(1 for h in grams[k + 1] if h[1:] == g[1:]) for g in grams[k + 1]}
+
     def level(h, highest):
         lower = level(h[1:], False) if h else 1 / len(vocab)
         k = len(h) + 1
-        if highest:
-            a = {x: grams[k][h + (x,)] for x in vocab}
-        else:
-            a = {x: sum(1 for g in grams[k + 1] if g[1:] == h + (x,)) for x in vocab}
+        level_counts = counts_of_level(k, highest)
+        d = discount(level_counts) if callable(discount) else (lambda count: discount * (count > 0))
+        a = {x: level_counts.get(h + (x,), 0) for x in vocab}
         total = sum(a.values())
         if total == 0:
             return lower
-        types = sum(1 for v in a.values() if v > 0)
-        return (max(a[token] - discount, 0) + discount * types * lower) / total
+        freed = sum(d(v) for v in a.values() if v > 0)
+        return (max(a[token] - d(a[token]), 0) + freed * lower) / total
 
     return level(context, len(context) == order - 1)
+
+
+def chen_goodman(level_counts):
+    """The three discounts of modified Kneser-Ney, from a level's counts of counts, as D(c)."""
+    n = Counter(level_counts.values())
+    if not all(n[k] for k in (1, 2, 3, 4)):
+        single = n[1] / (n[1] + 2 * n[2]) if n[1] else 0.5
+        return lambda count: single if count else 0.0
+    y = n[1] / (n[1] + 2 * n[2])
+    d = {k: k - (k + 1) * y * n[k + 1] / n[k] for k in (1, 2, 3)}
+    return lambda count: d[min(count, 3)] if count else 0.0
 
 
 # --- counts ---------------------------------------------------------------------------------
@@ -188,7 +209,59 @@ def test_kneser_ney_matches_its_definition_on_random_text(order, discount):
             )
 
 
-@pytest.mark.parametrize("model_class", [LaplaceNGram, KneserNeyNGram])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_modified_kneser_ney_matches_its_definition_on_random_text(order):
+    rng = np.random.default_rng(10 + order)
+    vocab = "abcde"
+    tokens = list(rng.choice(list("abcd"), size=400, p=[0.4, 0.3, 0.2, 0.1]))
+    model = ModifiedKneserNeyNGram(order, vocab).fit(tokens)
+    # The highest level of order 3 has counts of every size; its three discounts differ.
+    if order == 3:
+        assert len(set(model.discounts[-1])) == 3
+    assert len(model.discounts) == order and model.discount is None
+    for d1, d2, d3 in model.discounts:
+        assert 0 <= d1 <= 1 and 0 <= d2 <= 2 and 0 <= d3 <= 3
+    for context in all_contexts("abce", order - 1):
+        for token in vocab:
+            expected = reference_kn(tokens, order, vocab, chen_goodman, token, context)
+            assert model.prob(token, context) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("model_class", [KneserNeyNGram, ModifiedKneserNeyNGram])
+def test_with_discount_equals_a_fresh_fit_without_counting_again(model_class):
+    text = "the cat sat on the mat and the hat"
+    base = model_class(3, sorted(set(text))).fit(text)
+    twin = base.with_discount(0.4)
+    fresh = KneserNeyNGram(3, sorted(set(text)), discount=0.4).fit(text)
+    assert type(twin) is KneserNeyNGram and twin.discount == 0.4
+    assert twin._tables is base._tables
+    for context in ["", "t", "th", "at", "  "]:
+        np.testing.assert_allclose(twin.distribution(context), fresh.distribution(context))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model_class(2, "ab").with_discount(0.5)
+
+
+def test_modified_kneser_ney_discounts_by_hand():
+    # Unigram counts a:1 b:1 c:1 d:2 e:2 f:3 g:4, so n1 = 3, n2 = 2, n3 = 1, n4 = 1.
+    text = "abcddeefffgggg"
+    model = ModifiedKneserNeyNGram(1, "abcdefgh").fit(text)
+    y = 3 / (3 + 2 * 2)
+    expected = (1 - 2 * y * 2 / 3, 2 - 3 * y * 1 / 2, 3 - 4 * y * 1 / 1)
+    assert model.discounts == [pytest.approx(expected)]
+    d1, d2, d3 = expected
+    freed = 3 * d1 + 2 * d2 + 2 * d3
+    assert model.prob("g") == pytest.approx((4 - d3 + freed / 8) / len(text))
+    assert model.prob("h") == pytest.approx((freed / 8) / len(text))
+
+
+def test_modified_kneser_ney_on_too_little_text_uses_one_discount():
+    model = ModifiedKneserNeyNGram(2, "ab").fit("abab")
+    for d1, d2, d3 in model.discounts:
+        assert d1 == d2 == d3 and 0 < d1 <= 1
+    assert sum(model.distribution("a")) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("model_class", [LaplaceNGram, KneserNeyNGram, ModifiedKneserNeyNGram])
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_distributions_sum_to_one_for_seen_and_unseen_contexts(model_class, order):
     vocab = ["a", "b", "c", "z"]
@@ -359,6 +432,14 @@ def test_perplexity_is_exp_of_the_mean_negative_log_likelihood():
     logs = [model.log_prob("b", "a"), model.log_prob("a", "b"), model.log_prob("a", "a")]
     expected = math.exp(-sum(logs) / 3)
     assert perplexity(model, "baa", history="xya"[-1:]) == pytest.approx(expected)
+
+
+def test_token_log_probs_are_the_terms_of_the_cross_entropy():
+    model = KneserNeyNGram(3, "abc").fit("abcabcabcacb")
+    terms = token_log_probs(model, "cab", history="ab")
+    expected = [model.log_prob("c", "ab"), model.log_prob("a", "bc"), model.log_prob("b", "ca")]
+    np.testing.assert_allclose(terms, expected)
+    assert cross_entropy(model, "cab", history="ab") == pytest.approx(-np.mean(expected))
 
 
 def test_history_is_context_but_is_not_scored():

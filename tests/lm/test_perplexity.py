@@ -13,6 +13,7 @@ from rnnkit.lm import (
     Perplexity,
     evaluate_perplexity,
     held_out_perplexity,
+    token_log_probs,
 )
 
 V = 11
@@ -119,10 +120,25 @@ def test_bad_evaluation_arguments_raise_clear_errors(kwargs, error, message):
 def test_held_out_perplexity_is_the_fair_protocol_on_the_corpus_split():
     model = _gru_model()
     model.set_weights([3.0 * w for w in model.get_weights()])
-    corpus = CharCorpus("", None, RANDOM[:300], RANDOM[300:])
-    whole = evaluate_perplexity(model, RANDOM[300:], history=RANDOM[:300], warmup=WARMUP)
-    assert held_out_perplexity(model, corpus) == whole
-    part = evaluate_perplexity(model, RANDOM[300:350], history=RANDOM[:300], warmup=20)
-    assert held_out_perplexity(model, corpus, limit=50, warmup=20) == part
+    corpus = CharCorpus("", None, RANDOM[:300], RANDOM[300:350], RANDOM[350:])
+    valid = evaluate_perplexity(model, RANDOM[300:350], history=RANDOM[:300], warmup=WARMUP)
+    assert held_out_perplexity(model, corpus) == valid
+    # The test split is read after the training and the validation text.
+    test = evaluate_perplexity(model, RANDOM[350:], history=RANDOM[:350], warmup=WARMUP)
+    assert held_out_perplexity(model, corpus, split="test") == test != valid
+    part = evaluate_perplexity(model, RANDOM[350:370], history=RANDOM[:350], warmup=20)
+    assert held_out_perplexity(model, corpus, "test", limit=20, warmup=20) == part
     with pytest.raises(ValueError, match="limit must be an integer >= 1, got 0"):
         held_out_perplexity(model, corpus, limit=0)
+    with pytest.raises(ValueError, match=r"split must be one of \('valid', 'test'\), got 'train'"):
+        held_out_perplexity(model, corpus, split="train")
+
+
+def test_token_log_probs_are_the_terms_of_the_perplexity():
+    model = _gru_model()
+    log_probs = token_log_probs(model, RANDOM[300:], history=RANDOM[:300], chunk_size=64)
+    assert log_probs.shape == (100,) and log_probs.dtype == np.float64 and np.all(log_probs < 0)
+    ppl = evaluate_perplexity(model, RANDOM[300:], history=RANDOM[:300])
+    assert math.exp(-log_probs.mean()) == pytest.approx(ppl, rel=1e-9)
+    # Without history the first token is context only.
+    assert token_log_probs(model, RANDOM[:50]).shape == (49,)
