@@ -839,7 +839,7 @@ print(f"throughput SimpleRNN / scratch: {rows[1][3] / rows[0][3]:.2f}")
 # settings above, so here, once, are the test perplexities (chapter 3's protocol on the last
 # 10% of the book, read after all the text before it):
 
-# %%
+# %% tags=["headline"]
 for name, ppl in (
     (f"tuned n-gram ({baseline.name})", baseline.test_perplexity),
     ("scratch RNN", held_out_perplexity(model, data, split="test")),
@@ -880,7 +880,7 @@ for name, ppl in (
 # grading.)
 
 # %%
-from rnnkit.course import check, exercise, hidden_check
+from rnnkit.course import check, exercise
 
 
 def forward_reference(ids, H_0, W_xh, W_hh, b_h):
@@ -1006,25 +1006,6 @@ def rnn_lm_step(ids, H_prev, W_xh, W_hh, b_h, W_hq, b_q):
 # NBVAL_CHECK_OUTPUT
 check("rnn_step", rnn_lm_step)
 
-# %% hidden_check="rnn_step"
-### BEGIN HIDDEN TESTS
-with hidden_check("rnn_step") as t:
-    step_rng = np.random.default_rng(7)
-    shapes = {"W_xh": (6, 4), "W_hh": (4, 4), "b_h": (4,), "W_hq": (4, 6), "b_q": (6,)}
-    params = [step_rng.normal(size=shape) for shape in shapes.values()]
-    # A batch with a repeated id, a non-zero previous state, and large weights that saturate.
-    for scale in (1.0, 5.0):
-        args = (np.array([5, 1, 5]), step_rng.normal(size=(3, 4)), *[scale * p for p in params])
-        got = t.call(rnn_lm_step, *args)
-        expected = lm_step_reference(*args)
-        t.close(got[0], expected[0], tested=f"H_t of {t.tested}")
-        t.close(got[1], expected[1], tested=f"O_t of {t.tested}")
-    # A batch of one, as a list of ids.
-    args = ([3], np.zeros((1, 4)), *params)
-    got = t.call(rnn_lm_step, *args)
-    t.close(got[1], lm_step_reference(*args)[1], tested=f"O_t of {t.tested}")
-### END HIDDEN TESTS
-
 # %% [markdown]
 # ### Exercise 2: a whole sequence (2 points)
 #
@@ -1052,28 +1033,6 @@ def rnn_forward(ids, H_0, W_xh, W_hh, b_h):
 # NBVAL_CHECK_OUTPUT
 check("rnn_forward", rnn_forward)
 
-# %% hidden_check="rnn_forward"
-### BEGIN HIDDEN TESTS
-with hidden_check("rnn_forward") as t:
-    fwd_rng = np.random.default_rng(11)
-    W_xh, W_hh, b_h = (
-        fwd_rng.normal(size=(5, 3)),
-        fwd_rng.normal(size=(3, 3)),
-        fwd_rng.normal(size=3),
-    )
-    ids = fwd_rng.integers(0, 5, size=(2, 7))
-    H_0 = fwd_rng.normal(size=(2, 3))
-    # Seven steps from a non-zero initial state.
-    got = t.call(rnn_forward, ids, H_0, W_xh, W_hh, b_h)
-    states, last = forward_reference(ids, H_0, W_xh, W_hh, b_h)
-    t.close(got[0], states, tested=f"the states of {t.tested}")
-    t.close(got[1], last, tested=f"the last state of {t.tested}")
-    # One step only.
-    got = t.call(rnn_forward, ids[:, :1], H_0, W_xh, W_hh, b_h)
-    states, last = forward_reference(ids[:, :1], H_0, W_xh, W_hh, b_h)
-    t.close(got[0], states, tested=f"the states of {t.tested}")
-### END HIDDEN TESTS
-
 # %% [markdown]
 # ### Exercise 3: gradient clipping (2 points)
 #
@@ -1100,27 +1059,6 @@ def clip_global_norm(grads, theta):
 # %%
 # NBVAL_CHECK_OUTPUT
 check("rnn_clip", clip_global_norm)
-
-# %% hidden_check="rnn_clip"
-### BEGIN HIDDEN TESTS
-with hidden_check("rnn_clip") as t:
-    clip_rng = np.random.default_rng(5)
-    grads = [
-        clip_rng.normal(size=(4, 3)),
-        None,
-        clip_rng.normal(size=(3,)),
-        clip_rng.normal(size=()),
-    ]
-    for theta in (0.5, 100.0):  # clipped, and left alone
-        got = t.call(clip_global_norm, grads, theta)
-        expected, expected_norm = clip_reference(grads, theta)
-        t.close(got[1], expected_norm, tested=f"the norm returned by {t.tested}")
-        check_arrays(t, got[0], expected, "clipped array")
-    # All-zero gradients stay zero.
-    got = t.call(clip_global_norm, [np.zeros(3), np.zeros((2, 2))], 1.0)
-    check_arrays(t, got[0], [np.zeros(3), np.zeros((2, 2))], "clipped array")
-    t.close(got[1], 0.0, tested=f"the norm returned by {t.tested}")
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### More exercises and questions

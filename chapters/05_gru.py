@@ -661,7 +661,7 @@ plt.show()
 # Both models were trained with settings chosen on validation (their learning rates); the test
 # split has played no part. Here are their test perplexities, by chapter 3's protocol:
 
-# %%
+# %% tags=["headline"]
 print(f"test perplexity, tuned n-gram ({baseline.name}): {baseline.test_perplexity:.3f}")
 for name, lm_model in models.items():
     print(f"test perplexity, {name}: {held_out_perplexity(lm_model, data, split='test'):.3f}")
@@ -699,7 +699,7 @@ for name, lm_model in models.items():
 # grading.)
 
 # %%
-from rnnkit.course import check, exercise, hidden_check
+from rnnkit.course import check, exercise
 
 GRU_WEIGHT_NAMES = ("W_xr", "W_hr", "b_r", "W_xz", "W_hz", "b_z", "W_xh", "W_hh", "b_h")
 
@@ -844,15 +844,6 @@ def gru_param_count(d, h, reset_after):
 # NBVAL_CHECK_OUTPUT
 check("gru_param_count", gru_param_count)
 
-# %% hidden_check="gru_param_count"
-### BEGIN HIDDEN TESTS
-with hidden_check("gru_param_count") as t:
-    for d, h in ((1, 1), (5, 3), (100, 7), (7, 100)):
-        for reset_after in (False, True):
-            got = t.call(gru_param_count, d, h, reset_after)
-            t.equal(got, keras_gru_param_count(d, h, reset_after))
-### END HIDDEN TESTS
-
 # %% [markdown]
 # ### Exercise 2: a GRU that is a plain RNN (2 points)
 #
@@ -892,14 +883,6 @@ def gru_as_rnn(W_xh, W_hh, b_h):
 # %%
 check("gru_as_rnn", gru_as_rnn)
 
-# %% hidden_check="gru_as_rnn"
-### BEGIN HIDDEN TESTS
-with hidden_check("gru_as_rnn") as t:
-    check_gru_as_rnn_on(t, gru_as_rnn, d=1, h=1, seed=1)
-    check_gru_as_rnn_on(t, gru_as_rnn, d=6, h=2, seed=2)
-    check_gru_as_rnn_on(t, gru_as_rnn, d=2, h=7, seed=3)
-### END HIDDEN TESTS
-
 # %% [markdown]
 # ### Exercise 3: one step of Keras's GRU from its fused weights (3 points)
 #
@@ -935,14 +918,6 @@ def gru_keras_step(X, H_prev, kernel, recurrent_kernel, bias):
 
 # %%
 check("gru_keras_step", gru_keras_step)
-
-# %% hidden_check="gru_keras_step"
-### BEGIN HIDDEN TESTS
-with hidden_check("gru_keras_step") as t:
-    check_gru_keras_step_on(t, gru_keras_step, n=1, d=1, h=1, seed=4)
-    check_gru_keras_step_on(t, gru_keras_step, n=5, d=2, h=6, seed=5)
-    check_gru_keras_step_on(t, gru_keras_step, n=3, d=8, h=3, seed=6)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### More exercises and questions

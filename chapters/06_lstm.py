@@ -748,7 +748,7 @@ What the table and the plot say, for this run:
 #
 # The test perplexities of this chapter's character models, by chapter 3's protocol:
 
-# %%
+# %% tags=["headline"]
 print(f"test perplexity, tuned n-gram ({baseline.name}): {baseline.test_perplexity:.3f}")
 lstm_test = held_out_perplexity(lstm_model, data, split="test")
 print(f"test perplexity, LSTM-{HIDDEN} of section 6.5: {lstm_test:.3f}")
@@ -794,7 +794,7 @@ for name, model in contenders.items():
 # grading.)
 
 # %%
-from rnnkit.course import check, exercise, hidden_check
+from rnnkit.course import check, exercise
 
 
 def random_lstm_params(d, h, seed, scale=0.5):
@@ -937,15 +937,6 @@ def lstm_step(X, H, C, params):
 # NBVAL_CHECK_OUTPUT
 check("lstm_step", lstm_step)
 
-# %% hidden_check="lstm_step"
-### BEGIN HIDDEN TESTS
-with hidden_check("lstm_step") as t:
-    # One example, one feature, one unit; a wide layer on a batch; large weights (gates near 0/1).
-    check_lstm_step(t, lstm_step, n=1, d=1, h=1, seed=1)
-    check_lstm_step(t, lstm_step, n=5, d=7, h=3, seed=2)
-    check_lstm_step(t, lstm_step, n=3, d=2, h=6, seed=3, scale=3.0)
-### END HIDDEN TESTS
-
 # %% [markdown]
 # ### Exercise 2: the size of an LSTM layer (1 point)
 #
@@ -965,13 +956,6 @@ def lstm_param_count(d, h):
 # %%
 # NBVAL_CHECK_OUTPUT
 check("lstm_param_count", lstm_param_count)
-
-# %% hidden_check="lstm_param_count"
-### BEGIN HIDDEN TESTS
-with hidden_check("lstm_param_count") as t:
-    for d, h in ((1, 1), (28, 100), (100, 7), (5, 300)):
-        t.equal(t.call(lstm_param_count, d, h), keras_lstm_param_count(d, h))
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 3: an LSTM that counts (2 points)
@@ -1013,14 +997,6 @@ def counter_weights():
 # %%
 # NBVAL_CHECK_OUTPUT
 check("lstm_counter", counter_weights)
-
-# %% hidden_check="lstm_counter"
-### BEGIN HIDDEN TESTS
-with hidden_check("lstm_counter") as t:
-    letters = np.random.default_rng(5).choice(["a", "b"], size=(3, 40))
-    texts = ["a", "b", "a" * 40, "b" * 39 + "a", *("".join(row) for row in letters)]
-    check_counter(t, counter_weights, texts)
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### More exercises and questions

@@ -857,7 +857,7 @@ model: adding the right context lifts the counting guesser from {one_sided:.1%} 
 # The language models of section 8.4 on the test split (the bidirectional one is refused: it
 # has no honest perplexity):
 
-# %%
+# %% tags=["headline"]
 print(f"test perplexity, tuned n-gram ({baseline.name}): {baseline.test_perplexity:.3f}")
 print(f"test perplexity, forward LSTM: {held_out_perplexity(honest_lm, data, split='test'):.3f}")
 
@@ -895,7 +895,7 @@ print(f"test perplexity, forward LSTM: {held_out_perplexity(honest_lm, data, spl
 # grading.)
 
 # %%
-from rnnkit.course import check, exercise, hidden_check
+from rnnkit.course import check, exercise
 
 # One sequence of three steps and one unit: forward states 1, 2, 3; a go_backwards layer
 # returned 10 (after reading step 3), 20, 30 (after reading step 1), in that order.
@@ -967,30 +967,6 @@ def birnn_merge(forward, backward, mode):
 # NBVAL_CHECK_OUTPUT
 check("birnn_merge", birnn_merge)
 
-# %% hidden_check="birnn_merge"
-### BEGIN HIDDEN TESTS
-with hidden_check("birnn_merge") as t:
-    t.close(t.call(birnn_merge, TOY_FORWARD, TOY_BACKWARD, "ave"), [[[15.5], [11.0], [6.5]]])
-    t.close(t.call(birnn_merge, TOY_FORWARD, TOY_BACKWARD, "mul"), [[[30.0], [40.0], [30.0]]])
-    # Against the wrapper, with real LSTM outputs, a batch of two and several units.
-    inputs = np.random.default_rng(8).normal(size=(2, 5, 3)).astype("float32")
-    forward_lstm = keras.layers.LSTM(4, return_sequences=True)
-    backward_lstm = keras.layers.LSTM(4, return_sequences=True, go_backwards=True)
-    forward_out = np.asarray(forward_lstm(inputs))
-    backward_out = np.asarray(backward_lstm(inputs))
-    for mode in ("concat", "sum", "ave", "mul"):
-        wrapper = Bidirectional(forward_lstm, backward_layer=backward_lstm, merge_mode=mode)
-        got = t.call(birnn_merge, forward_out, backward_out, mode)
-        t.close(got, np.asarray(wrapper(inputs)), atol=1e-5)
-    t.tested = "birnn_merge(forward, backward, 'max')"
-    try:
-        birnn_merge(TOY_FORWARD, TOY_BACKWARD, "max")
-        outcome = "no error"
-    except ValueError as err:
-        outcome = "ValueError naming mode" if "mode" in str(err) else f"ValueError: {err}"
-    t.equal(outcome, "ValueError naming mode")
-### END HIDDEN TESTS
-
 # %% [markdown]
 # ### Exercise 2: cloze examples (2 points)
 #
@@ -1025,33 +1001,6 @@ def birnn_cloze_windows(ids, window, blank_id):
 # %%
 # NBVAL_CHECK_OUTPUT
 check("birnn_cloze_windows", birnn_cloze_windows)
-
-# %% hidden_check="birnn_cloze_windows"
-### BEGIN HIDDEN TESTS
-with hidden_check("birnn_cloze_windows") as t:
-    # A window of one: every input is just the blank.
-    inputs, targets = t.call(birnn_cloze_windows, np.array([4, 2, 7]), 1, 9)
-    t.equal(np.asarray(inputs), np.array([[9], [9], [9]]))
-    t.equal(np.asarray(targets), np.array([4, 2, 7]))
-    # The whole sequence as one window; the caller's list is left alone.
-    ids = [3, 1, 4, 1, 5]
-    inputs, targets = t.call(birnn_cloze_windows, ids, 5, 0)
-    t.equal(np.asarray(inputs), np.array([[3, 1, 0, 1, 5]]))
-    t.equal(np.asarray(targets), np.array([4]))
-    t.equal(ids, [3, 1, 4, 1, 5], tested="ids after the call")
-    # The held-out examples of section 8.5.
-    inputs, targets = t.call(birnn_cloze_windows, data.valid, WINDOW, BLANK)
-    t.equal(np.asarray(inputs), np.asarray(heldout_inputs))
-    t.equal(np.asarray(targets), np.asarray(heldout_targets))
-    for bad in (4, 0, 7):
-        t.tested = f"birnn_cloze_windows([1, 2, 3, 4, 5, 6], {bad}, 0)"
-        try:
-            birnn_cloze_windows([1, 2, 3, 4, 5, 6], bad, 0)
-            outcome = "no error"
-        except ValueError as err:
-            outcome = "ValueError naming window" if "window" in str(err) else f"ValueError: {err}"
-        t.equal(outcome, "ValueError naming window")
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### More exercises and questions

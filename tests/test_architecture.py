@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+import rnnkit
+
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "rnnkit"
+# The package under test: the checkout's, or the installed one when the tests run from a copy.
+PACKAGE = Path(rnnkit.__file__).resolve().parent
 FLOORS = {
     "__init__": 0,  # rnnkit/__init__.py: the version and lazy_names, which every package uses
     "validate": 0,
@@ -64,7 +67,7 @@ MAX_LINES = 450
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 

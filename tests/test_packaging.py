@@ -59,14 +59,37 @@ def test_readme_names_the_two_commands_near_the_top():
 
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^exec make test$", ci, re.M)
+    assert re.search(r"^make test$", ci, re.M)
+    assert re.search(r"^make test-installed$", ci, re.M)
     assert "RNNKIT_QUICK=1" in ci and "../shared/datasets" in ci
+
+
+def test_the_lowest_job_installs_the_lower_ends_of_the_ranges():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lowest = re.search(r"^LOWEST := (.*)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    for name in ("tensorflow", "keras", "tensorflow-text"):
+        (bound,) = [d.split(">=")[1] for d in project["dependencies"] if d.startswith(name + ">=")]
+        assert f'"{name}=={bound}.*"' in lowest, (name, bound, lowest)
+    workflow = (ROOT / ".github" / "workflows" / "notebooks.yml").read_text()
+    assert lowest in workflow, "the workflow's lowest job installs what the Makefile's does"
+
+
+def test_the_registry_is_package_data():
+    from rnnkit.data import datasets
+
+    package = Path(datasets.__file__).resolve().parent
+    assert datasets.REGISTRY_DIR.resolve().parent == package
+    assert sorted(datasets.REGISTRY_DIR.glob("*.json")), "no registry entries"
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "registry/*.json" in setuptools["package-data"]["rnnkit.data"]
 
 
 def test_github_workflow_parses_and_runs_the_test_command():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "notebooks.yml").read_text())
     jobs = workflow["jobs"]
-    assert set(jobs) == {"cpu", "gpu"}
+    assert set(jobs) == {"cpu", "installed", "gpu"}
+    labels = {entry["label"] for entry in jobs["installed"]["strategy"]["matrix"]["include"]}
+    assert labels == {"py312", "lowest"}
     cpu_steps = " ".join(step.get("run", "") for step in jobs["cpu"]["steps"])
     assert "make test" in cpu_steps
     assert "gpu" in jobs["gpu"]["runs-on"] and "self-hosted" in jobs["gpu"]["runs-on"]

@@ -68,22 +68,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_chapter_args(workbook)
     workbook.add_argument("--out", type=Path, default=Path("build"), help="output folder")
+    workbook.add_argument(
+        "--with-solutions",
+        action="store_true",
+        help="run the instructor edition (solutions and hidden checks) instead of the student's",
+    )
 
     notebooks = subparsers.add_parser(
         "notebooks",
-        help="rebuild chapters/NN_*.ipynb from their .py sources and execute them in place",
+        help="rebuild chapters/NN_*.ipynb (the student edition) from their .py sources and "
+        "execute them in place",
     )
     _add_chapter_args(notebooks)
 
     release_cmd = subparsers.add_parser(
         "release",
-        help="write student copies: solutions stubbed, hidden checks removed, outputs cleared",
+        help="write student copies (solutions stubbed, hidden checks removed, the outputs of "
+        "the committed notebooks) or, with --with-solutions, unexecuted instructor copies",
     )
     release_cmd.add_argument(
         "chapters", nargs="*", help="chapter sources (default: every chapters/NN_*.py, in order)"
     )
     release_cmd.add_argument(
         "--out", type=Path, default=Path("build/student"), help="output folder (build/student)"
+    )
+    release_cmd.add_argument(
+        "--with-solutions",
+        action="store_true",
+        help="write the instructor edition (solutions and hidden checks), unexecuted",
     )
     release_cmd.add_argument(
         "--verify",
@@ -112,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=grading.TIMEOUT_S,
         help=f"seconds one submission may run in all ({grading.TIMEOUT_S})",
+    )
+    grade_cmd.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without bubblewrap (only for submissions you trust); the "
+        "summary says so in its first line",
     )
     grade_cmd.add_argument(
         "--chapters",

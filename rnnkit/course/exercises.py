@@ -32,6 +32,8 @@ EXERCISE_KEY = "exercise"
 POINTS_KEY = "points"
 HIDDEN_KEY = "hidden_check"
 RESULTS_ENV = "RNNKIT_GRADING_RESULTS"
+# The status of a check whose answer still raises NotImplementedError (the starter code).
+NOT_ATTEMPTED = "not attempted"
 # Notebook metadata key under which a student release records {"chapter": "NN_topic"}.
 NOTEBOOK_KEY = "rnnkit"
 _EXACT_MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
@@ -52,7 +54,11 @@ class Exercise:
 
 @dataclass
 class Outcome:
-    """The result of one check: ``status`` is "passed", "failed" or "error"."""
+    """The result of one check: ``status`` is "passed", "failed", "error" or "not attempted".
+
+    "not attempted" means the student's code raised ``NotImplementedError``, which is what the
+    released starter code does until the student replaces it.
+    """
 
     exercise: str
     kind: str
@@ -78,6 +84,8 @@ class Outcome:
             return ""
         prefix = "hidden check: " if self.kind == "hidden" else ""
         where = f"{self.tested}: " if self.tested else ""
+        if self.status == NOT_ATTEMPTED:
+            return f"{prefix}{where}not attempted (the answer still raises NotImplementedError)"
         if self.error:
             return f"{prefix}{where}{self.error}"
         return f"{prefix}{where}expected {self.expected}, got {self.got}"
@@ -88,6 +96,11 @@ class Outcome:
         unit = "point" if self.points == 1 else "points"
         if self.passed:
             return f"{label}{self.exercise}: passed ({self.points}/{self.points} {unit})"
+        if self.status == NOT_ATTEMPTED:
+            return (
+                f"{label}{self.exercise}: not attempted (0/{self.points} {unit}): replace "
+                "`raise NotImplementedError` with your solution and run this cell again"
+            )
         verdict = "not yet" if self.status == "failed" else "error"
         lines = [f"{label}{self.exercise}: {verdict} (0/{self.points} {unit})"]
         if self.tested:
@@ -208,8 +221,10 @@ def registered(name: str) -> Exercise:
 def check(name: str, *answers) -> Outcome:
     """Check the answer(s) to exercise ``name``, print feedback, and return the outcome.
 
-    A check that does not pass raises ExerciseFailed, whose feedback Jupyter shows in place of a
-    traceback, so that running the whole notebook stops at the first unsolved exercise.
+    A wrong answer raises ExerciseFailed, whose feedback Jupyter shows in place of a traceback,
+    so that "Run all" stops at it. An answer that is still the starter code (it raises
+    ``NotImplementedError``) is reported as not attempted and does not stop the notebook: a
+    student can read and run a whole chapter before solving its exercises.
     """
     ex = registered(name)
     tester = Tester()
@@ -256,6 +271,8 @@ def _outcome_from(ex: Exercise, kind: str, tester: Tester, exc: Exception) -> Ou
             exc.detail,
             ex.hint,
         )
+    if isinstance(exc, NotImplementedError) or isinstance(exc.__cause__, NotImplementedError):
+        return Outcome(ex.name, kind, NOT_ATTEMPTED, ex.points, tester.tested, hint=ex.hint)
     if isinstance(exc, StudentCodeError):
         return Outcome(ex.name, kind, "error", ex.points, exc.tested, error=str(exc), hint=ex.hint)
     # Raised outside Tester.call: the answer is missing or of the wrong kind (a NameError, or a
@@ -269,7 +286,7 @@ def _report(outcome: Outcome) -> Outcome:
     if path:
         with open(path, "a", encoding="utf-8") as results:
             results.write(json.dumps(asdict(outcome)) + "\n")
-    if not outcome.passed:
+    if outcome.status in ("failed", "error"):
         raise ExerciseFailed(outcome)
     print(outcome.feedback())
     return outcome

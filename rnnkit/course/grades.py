@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rnnkit import files
 
-STATUSES = ("passed", "failed", "error", "timeout", "missing", "invalid")
+STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "missing", "invalid")
 
 
 @dataclass

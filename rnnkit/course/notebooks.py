@@ -8,28 +8,33 @@ This module never imports TensorFlow: each chapter runs in its own kernel proces
 import os
 import re
 import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit import files
+from rnnkit.course import exercises as ex
 
-CHAPTERS_DIR = Path(__file__).resolve().parents[2] / "chapters"
+# The chapters of the checkout rnnkit was installed from (an editable install, as `make` does);
+# a non-editable install (pip install ., Colab) uses ./chapters of the current directory.
+_CHECKOUT_CHAPTERS = Path(__file__).resolve().parents[2] / "chapters"
+CHAPTERS_DIR = _CHECKOUT_CHAPTERS if _CHECKOUT_CHAPTERS.is_dir() else Path("chapters")
+# Where that checkout keeps the solutions, in any form: the sources, their git history and the
+# instructor copies that `make solutions` and `release --with-solutions` write.
+SOLUTION_PLACES = (
+    tuple(
+        _CHECKOUT_CHAPTERS.parent / p
+        for p in ("chapters", ".git", "build/instructor", "build/solutions")
+    )
+    if _CHECKOUT_CHAPTERS.is_dir()
+    else ()
+)
+# Hidden checks live apart from the chapter, in chapters/hidden/<chapter>.py, so that a public
+# fork can leave them out; read_source puts them back into the instructor's notebook.
+HIDDEN_DIR = "hidden"
 CELL_TIMEOUT_S = 1800
 # Keep TensorFlow's C++ start-up lines (written straight to file descriptor 2) in the terminal
 # instead of in every notebook's first TensorFlow cell.
 KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@dataclass
-class ChapterRun:
-    """The outcome of executing one chapter."""
-
-    chapter: str
-    ok: bool
-    seconds: float
-    error: str = ""
 
 
 def chapter_sources(names=None) -> list[Path]:
@@ -52,10 +57,53 @@ def chapter_sources(names=None) -> list[Path]:
 
 
 def read_source(path: Path):
-    """Read a py:percent chapter source as a notebook object."""
+    """Read a py:percent chapter source as the instructor's notebook, hidden checks included.
+
+    The hidden checks of ``chapters/NN_topic.py`` are the cells of
+    ``chapters/hidden/NN_topic.py`` (if it exists); each goes right after the cell that runs the
+    visible check of its exercise (or after the exercise cell when there is no such cell).
+    """
     import jupytext
 
-    return jupytext.read(path, fmt="py:percent")
+    path = Path(path)
+    nb = jupytext.read(path, fmt="py:percent")
+    hidden_path = path.parent / HIDDEN_DIR / path.name
+    if hidden_path.exists():
+        _insert_hidden(nb, jupytext.read(hidden_path, fmt="py:percent"), hidden_path)
+    return nb
+
+
+def _insert_hidden(nb, hidden_nb, origin: Path) -> None:
+    for cell in hidden_nb.cells:
+        name = cell.metadata.get(ex.HIDDEN_KEY)
+        if name is None:
+            if cell.cell_type == "code" and any(
+                line.strip() and not line.lstrip().startswith("#")
+                for line in cell.source.splitlines()
+            ):
+                raise ex.MarkerError(f"{origin}: every code cell needs hidden_check= metadata")
+            continue
+        nb.cells.insert(_hidden_position(nb, name), cell)
+
+
+def _hidden_position(nb, name: str) -> int:
+    """Where a hidden check of ``name`` goes: after its visible check, else its exercise."""
+    owner = next(
+        (i for i, c in enumerate(nb.cells) if c.metadata.get(ex.EXERCISE_KEY) == name), None
+    )
+    if owner is None:
+        return len(nb.cells)  # chapter_exercises reports a hidden check that names no exercise
+    position = owner + 1
+    for index in range(owner + 1, len(nb.cells)):
+        cell = nb.cells[index]
+        if cell.metadata.get(ex.EXERCISE_KEY):
+            break
+        if cell.cell_type == "code" and re.search(rf"\bcheck\(\s*[\"']{name}[\"']", cell.source):
+            position = index + 1
+            break
+    while position < len(nb.cells) and nb.cells[position].metadata.get(ex.HIDDEN_KEY) == name:
+        position += 1  # several hidden cells of one exercise keep their order
+    return position
 
 
 def kernel_launch(quick: bool, **env) -> dict:
@@ -74,8 +122,11 @@ def kernel_launch(quick: bool, **env) -> dict:
     return {"env": {**kernel_env, **env}, "stderr": subprocess.DEVNULL}
 
 
-def execute(nb, workdir: Path, quick: bool):
-    """Execute a notebook object in a fresh kernel; raise on the first failing cell."""
+def execute(nb, workdir: Path, quick: bool, on_cell_start=None):
+    """Execute a notebook object in a fresh kernel; raise on the first failing cell.
+
+    ``on_cell_start(cell=, cell_index=)``, if given, is called as each cell starts.
+    """
     from nbclient import NotebookClient
 
     NotebookClient(
@@ -84,8 +135,14 @@ def execute(nb, workdir: Path, quick: bool):
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
         extra_arguments=KERNEL_ARGS,
+        on_cell_start=on_cell_start,
     ).execute(**kernel_launch(quick))
     return nb
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour codes (tracebacks from kernels carry them)."""
+    return _ANSI.sub("", text)
 
 
 def write_notebook(nb, path: Path) -> None:
@@ -101,46 +158,3 @@ def render_html(nb, path: Path) -> None:
 
     body, _ = HTMLExporter().from_notebook_node(nb)
     files.write_text(path, body)
-
-
-def run_chapter(source: Path, out_dir: Path | None, quick: bool = False, html: bool = False):
-    """Execute one chapter; write the notebook next to its source or into ``out_dir``."""
-    start = time.perf_counter()
-    name = source.stem
-    try:
-        nb = read_source(source)
-        execute(nb, source.parent, quick)
-        target_dir = out_dir or source.parent
-        target_dir.mkdir(parents=True, exist_ok=True)
-        write_notebook(nb, target_dir / f"{name}.ipynb")
-        if html:
-            render_html(nb, target_dir / f"{name}.html")
-        return ChapterRun(name, True, time.perf_counter() - start)
-    except Exception as exc:  # one failing chapter must not stop the others
-        message = _ANSI.sub("", str(exc)).strip()
-        first_line = (message.splitlines() or [type(exc).__name__])[-1]
-        return ChapterRun(name, False, time.perf_counter() - start, first_line[:200])
-
-
-def summary(runs: list[ChapterRun]) -> str:
-    """A per-chapter table of status and wall time."""
-    lines = [f"{'chapter':<32} {'status':<7} {'time':>8}"]
-    for run in runs:
-        status = "ok" if run.ok else "FAILED"
-        lines.append(f"{run.chapter:<32} {status:<7} {run.seconds:7.1f}s")
-        if run.error:
-            lines.append(f"    {run.error}")
-    total = sum(run.seconds for run in runs)
-    lines.append(f"{'total':<32} {'':<7} {total:7.1f}s")
-    return "\n".join(lines)
-
-
-def run_all(names, out_dir: Path | None, quick: bool, html: bool) -> int:
-    """Execute chapters in order, print progress and a summary; return a process exit code."""
-    runs = []
-    for source in chapter_sources(names):
-        print(f"running {source.name} ({'quick' if quick else 'full'} mode) ...", flush=True)
-        runs.append(run_chapter(source, out_dir, quick=quick, html=html))
-        print(f"  {'ok' if runs[-1].ok else 'FAILED'} in {runs[-1].seconds:.1f}s", flush=True)
-    print(summary(runs))
-    return 0 if all(run.ok for run in runs) else 1

@@ -1,65 +1,43 @@
-"""Student releases: each solution replaced by a stub, hidden checks removed, outputs cleared.
+"""``rnnkit release``: write the student (or instructor) edition of each chapter to a folder.
 
-``release`` validates every chapter's exercise markers first (rnnkit.course.exercises describes the
-format) and refuses a malformed one, so that no solution can leak from an unbalanced region.
-The copy records its chapter in the notebook metadata, which is how the grader recognizes a
-submission. This module never imports TensorFlow.
+rnnkit.course.editions builds the editions; this module adds the committed outputs to the
+student edition and writes the files atomically. This module never imports TensorFlow.
 """
 
-import copy
 from pathlib import Path
 
-from rnnkit.course import exercises as ex
-from rnnkit.course import notebooks
+from rnnkit import files
+from rnnkit.course import editions, notebooks
 
 
-def _stub_solutions(source: str) -> str:
-    lines, out, inside = source.splitlines(), [], False
-    for line in lines:
-        text = line.strip()
-        if text == ex.SOLUTION_BEGIN:
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + stub for stub in ex.STUB_LINES)
-            inside = True
-        elif text == ex.SOLUTION_END:
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
+def release(sources: list[Path], out_dir: Path, solutions: bool = False) -> list[Path]:
+    """Write each chapter's edition (``.ipynb`` and ``.py``) into ``out_dir``; return the former.
 
-
-def student_copy(nb, chapter: str):
-    """The student version of an instructor notebook (validated with chapter_exercises first)."""
-    ex.chapter_exercises(nb, chapter)
-    student = copy.deepcopy(nb)
-    cells = []
-    for cell in student.cells:
-        if ex.HIDDEN_KEY in cell.metadata:
-            continue
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-            if ex.EXERCISE_KEY in cell.metadata:
-                cell.source = _stub_solutions(cell.source)
-        cells.append(cell)
-    student.cells = cells
-    student.metadata[ex.NOTEBOOK_KEY] = {"chapter": chapter}
-    return student
-
-
-def release(sources: list[Path], out_dir: Path) -> list[Path]:
-    """Write a student ``.ipynb`` and ``.py`` of each chapter into ``out_dir``; return the former.
-
-    Every chapter is validated before anything is written, so a malformed one writes nothing.
+    The student edition carries the outputs of the committed notebook next to each source where
+    its cells are unchanged; the instructor edition is written unexecuted. Every chapter is
+    validated before anything is written, so a malformed one writes nothing.
     """
     import jupytext
+    import nbformat
 
-    copies = [
-        (source, student_copy(notebooks.read_source(source), source.stem)) for source in sources
-    ]
+    copies = []
+    for source in sources:
+        instructor = notebooks.read_source(source)
+        if solutions:
+            edition = editions.instructor_copy(instructor, source.stem)
+        else:
+            edition = editions.student_copy(instructor, source.stem)
+            committed = source.with_suffix(".ipynb")
+            if committed.exists():
+                edition = editions.with_outputs_of(edition, nbformat.read(committed, as_version=4))
+        copies.append((source, edition))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for source, nb in copies:
         notebooks.write_notebook(nb, out_dir / f"{source.stem}.ipynb")
-        jupytext.write(nb, out_dir / f"{source.stem}.py", fmt="py:percent")
+        files.write_text(out_dir / f"{source.stem}.py", jupytext.writes(nb, fmt="py:percent"))
         written.append(out_dir / f"{source.stem}.ipynb")
+        # Records a chapter reads from its own folder (chapter 7's long-budget run) go with it.
+        for record in sorted(source.parent.glob(f"{source.stem}_*.json")):
+            files.write_text(out_dir / record.name, record.read_text(encoding="utf-8"))
     return written

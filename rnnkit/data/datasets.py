@@ -1,7 +1,8 @@
 """Find, verify and load the workbook's data sets.
 
-Every data set is described by one JSON file in the top-level ``datasets/`` folder of the
-repository (the registry). A data set's file is looked up in this order:
+Every data set is described by one JSON file in ``rnnkit/data/registry/`` (the registry),
+package data, so that a plain ``pip install`` can load every data set. A data set's file is
+looked up in this order:
 
 1. the folder named by the environment variable ``RNNKIT_DATA_DIR`` (read in place, never
    modified);
@@ -29,7 +30,7 @@ DATA_DIR_ENV = "RNNKIT_DATA_DIR"
 CACHE_DIR_ENV = "RNNKIT_CACHE_DIR"
 DEFAULT_CACHE_DIR = Path("~/.cache/rnnkit/datasets")
 # A module attribute (not a constant baked into functions) so tests can point it at a fake registry.
-REGISTRY_DIR = Path(__file__).resolve().parents[2] / "datasets"
+REGISTRY_DIR = Path(__file__).resolve().parent / "registry"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

@@ -67,6 +67,40 @@ def test_exception_in_the_students_code_is_reported_not_raised():
     assert "  problem:  your code raised ZeroDivisionError" in outcome.feedback()
 
 
+def test_starter_code_is_not_attempted_and_does_not_stop_the_notebook(
+    capsys, tmp_path, monkeypatch
+):
+    results = tmp_path / "results.jsonl"
+    monkeypatch.setenv(exercises.RESULTS_ENV, str(results))
+
+    def double(x):
+        # YOUR CODE HERE
+        raise NotImplementedError
+
+    outcome = check("double", double)  # no ExerciseFailed: "Run all" goes on
+    assert outcome.status == "not attempted" and not outcome.passed
+    printed = capsys.readouterr().out
+    assert printed.startswith(
+        "double: not attempted (0/2 points): replace `raise NotImplementedError`"
+    )
+    assert json.loads(results.read_text())["status"] == "not attempted"
+    with hidden_check("double") as t:
+        t.call(double, 1)
+    assert [json.loads(line)["status"] for line in results.read_text().splitlines()] == [
+        "not attempted",
+        "not attempted",
+    ]
+
+
+def test_a_half_finished_answer_that_raises_something_else_is_an_error():
+    def double(x):
+        raise ValueError("not done")
+
+    with pytest.raises(ExerciseFailed) as info:
+        check("double", double)
+    assert info.value.outcome.status == "error"
+
+
 def test_answer_of_the_wrong_kind_is_an_error_with_a_reason():
     with pytest.raises(ExerciseFailed) as info:
         check("double", 42)

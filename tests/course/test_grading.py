@@ -1,74 +1,36 @@
 """Student release and autograder, run on a tiny fixture chapter (tests/fixtures/chapters)."""
 
 import contextlib
-import copy
 import io
 import json
 import re
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
+from grading_cases import (
+    CHAPTER,
+    CHAPTERS,
+    ENDLESS,
+    GOOD,
+    KILLS_KERNEL,
+    ONLY_K2,
+    POINTS,
+    RAISES,
+    SET_OF_PAIRS,
+    SLEEPS,
+    SYNTAX_ERROR,
+    released_copy,
+    submission,
+)
 
 from rnnkit import cli
-from rnnkit.course import grades, grading, notebooks, release
-
-CHAPTERS = Path(__file__).parents[1] / "fixtures" / "chapters"
-CHAPTER = CHAPTERS / "01_exercise_fixture.py"
-POINTS = {"vowel_count": 1, "pair_counts": 2, "moving_average": 3}
-
-GOOD = {
-    "vowel_count": (
-        'TEXT = "the cat sat on the mat"\nvowel_count = len([c for c in TEXT if c in "aeiou"])'
-    ),
-    "pair_counts": (
-        "from collections import Counter\n\n\n"
-        "def pair_counts(tokens):\n"
-        "    return dict(Counter(zip(tokens, tokens[1:])))"
-    ),
-    "moving_average": (
-        "def moving_average(values, k):\n"
-        "    v = np.asarray(values, dtype=float)\n"
-        "    return np.array([v[i : i + k].mean() for i in range(len(v) - k + 1)])"
-    ),
-}
-# Counts every pair once: the visible check shows expected and got.
-SET_OF_PAIRS = "def pair_counts(tokens):\n    return {p: 1 for p in zip(tokens, tokens[1:])}"
-# Right for k=2 only: passes the visible check, fails the hidden one.
-ONLY_K2 = (
-    "def moving_average(values, k):\n"
-    "    v = np.asarray(values, dtype=float)\n"
-    "    return (v[1:] + v[:-1]) / 2"
-)
-SYNTAX_ERROR = "def pair_counts(tokens):\n    return {(a, b): for a in tokens}"
-RAISES = "def pair_counts(tokens):\n    return len(tokens) / 0"
-ENDLESS = "def moving_average(values, k):\n    while True:\n        pass"
-KILLS_KERNEL = "import os\n\nos._exit(1)"
-SLEEPS = "import time\n\ntime.sleep(30)"
+from rnnkit.course import grades, grading
 
 
 @pytest.fixture(scope="module")
 def released():
-    return release.student_copy(notebooks.read_source(CHAPTER), "01_exercise_fixture")
-
-
-def _submission(released, answers=GOOD, drop=(), rename=None, keep_metadata=True):
-    nb = copy.deepcopy(released)
-    cells = []
-    for cell in nb.cells:
-        name = cell.metadata.get("exercise")
-        if name in drop:
-            continue
-        if name in answers:
-            cell.source = answers[name]
-        if rename and name in rename:
-            cell.metadata["exercise"] = rename[name]
-        cells.append(cell)
-    nb.cells = cells
-    if not keep_metadata:
-        del nb.metadata["rnnkit"]
-    return nb
+    return released_copy()
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +38,16 @@ def batch(released, tmp_path_factory):
     """Grade one submission per case through the command line, two at a time."""
     subs = tmp_path_factory.mktemp("submissions")
     cases = {
-        "alice.ipynb": _submission(released),
-        "bob.ipynb": _submission(
+        "alice.ipynb": submission(released),
+        "bob.ipynb": submission(
             released, {**GOOD, "pair_counts": SET_OF_PAIRS, "moving_average": ONLY_K2}
         ),
-        "carol/01_exercise_fixture.ipynb": _submission(released, {}, keep_metadata=False),
-        "erin.ipynb": _submission(released, {**GOOD, "pair_counts": SYNTAX_ERROR}),
-        "frank.ipynb": _submission(released, {**GOOD, "pair_counts": RAISES}),
-        "gina.ipynb": _submission(released, {**GOOD, "moving_average": ENDLESS}),
-        "hank.ipynb": _submission(released, {**GOOD, "vowel_count": KILLS_KERNEL}),
-        "ivan.ipynb": _submission(
+        "carol/01_exercise_fixture.ipynb": submission(released, {}, keep_metadata=False),
+        "erin.ipynb": submission(released, {**GOOD, "pair_counts": SYNTAX_ERROR}),
+        "frank.ipynb": submission(released, {**GOOD, "pair_counts": RAISES}),
+        "gina.ipynb": submission(released, {**GOOD, "moving_average": ENDLESS}),
+        "hank.ipynb": submission(released, {**GOOD, "vowel_count": KILLS_KERNEL}),
+        "ivan.ipynb": submission(
             released, drop=("pair_counts",), rename={"moving_average": "moving_avg"}
         ),
     }
@@ -195,7 +157,8 @@ def test_unsolved_release_scores_zero_and_names_the_chapter_from_the_path(batch)
     rows = _of(batch, "carol")
     assert rows["vowel_count"]["status"] == "error"
     assert rows["vowel_count"]["reason"].startswith("your exercise cell raised NotImplementedError")
-    assert "your code raised NotImplementedError" in rows["pair_counts"]["reason"]
+    assert "not attempted" in rows["pair_counts"]["reason"]
+    assert rows["pair_counts"]["status"] == "not attempted"
     assert _total(batch, "carol") == 0
 
 
@@ -252,7 +215,7 @@ def test_summary_lists_each_student_total(batch):
 
 def test_notebook_budget_stops_a_slow_submission(released, tmp_path):
     path = tmp_path / "lena.ipynb"
-    nbformat.write(_submission(released, {**GOOD, "vowel_count": SLEEPS}), path)
+    nbformat.write(submission(released, {**GOOD, "vowel_count": SLEEPS}), path)
     start = time.perf_counter()
     rows = grading.grade_submission(path, CHAPTERS, cell_timeout=10, timeout=4)
     assert time.perf_counter() - start < 12

@@ -10,7 +10,7 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 
 from rnnkit import cli
-from rnnkit.course import exercises, notebooks, release
+from rnnkit.course import editions, exercises, notebooks, release
 
 CHAPTER = Path(__file__).parents[1] / "fixtures" / "chapters" / "01_exercise_fixture.py"
 POINTS = {"vowel_count": 1, "pair_counts": 2, "moving_average": 3}
@@ -80,7 +80,7 @@ def test_student_copy_clears_outputs():
         if cell.cell_type == "code":
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="6\n")]
             cell.execution_count = 3
-    student = release.student_copy(nb, "01_exercise_fixture")
+    student = editions.student_copy(nb, "01_exercise_fixture")
     code = [cell for cell in student.cells if cell.cell_type == "code"]
     assert code and all(c.outputs == [] and c.execution_count is None for c in code)
 
@@ -133,7 +133,7 @@ def test_release_command_writes_the_student_copies(tmp_path, capsys):
 @pytest.mark.parametrize("source", notebooks.chapter_sources(), ids=lambda p: p.stem)
 def test_real_chapter_release_leaks_nothing(source):
     """The chapters' own solutions and hidden checks stay out of their student copies."""
-    student = release.student_copy(notebooks.read_source(source), source.stem)
+    student = editions.student_copy(notebooks.read_source(source), source.stem)
     lines = {line.strip() for cell in student.cells for line in cell.source.splitlines()}
     text = "\n".join(cell.source for cell in student.cells)
     # A line inside a solution that also appears outside it (a loop header, say) is no leak.
