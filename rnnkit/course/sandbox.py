@@ -1,18 +1,20 @@
 """The grader's sandbox: a student's kernel under bubblewrap, with resource limits.
 
-The kernel sees the file system read-only, an empty ``/tmp`` and one scratch folder it may
-write; the folders named in ``hidden`` (the instructor's chapters, the submissions, where the
-grades go) are covered by empty folders. It runs in new PID, network, IPC and UTS namespaces,
-so it sees no other process and has no network; it talks to the grader over Unix sockets in
-the scratch folder (ZeroMQ's ``ipc`` transport), which need no network. Limits: address space
-and file size (``prlimit``), and, where the pids cgroup is writable (root on cgroup v1 or v2),
-the number of processes and threads. Time limits are the grader's (per cell and per notebook).
-This module never imports TensorFlow.
+The kernel sees the file system read-only, an empty ``/tmp`` (but for the Python environment
+and data sets, where they live there) and one scratch folder it may write; the folders named
+in ``hidden`` (the instructor's chapters, the submissions, where the grades go) are covered by
+empty folders. It runs in new PID, network, IPC and UTS namespaces, so it sees no other process
+and has no network; it talks to the grader over Unix sockets in the scratch folder (ZeroMQ's
+``ipc`` transport), which need no network. Limits: address space and file size (``prlimit``),
+and, where the pids cgroup is writable (root on cgroup v1 or v2), the number of processes and
+threads. Time limits are the grader's (per cell and per notebook). This module never imports
+TensorFlow.
 """
 
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -40,8 +42,31 @@ def available() -> str:
     return ""
 
 
+def _needed_under_tmp() -> list[Path]:
+    """What the kernel needs that lives under ``/tmp``, which the sandbox covers with a tmpfs.
+
+    A checkout or virtual environment under ``/tmp`` (a CI clone, say) would otherwise vanish:
+    the interpreter, its import path, the rnnkit package and the data-set folder come back
+    read-only. The hidden folders are covered afterwards, so they stay hidden even inside these.
+    """
+    here = Path(__file__).resolve().parents[1]  # the rnnkit package (an editable install's too)
+    places = [sys.prefix, sys.base_prefix, Path(sys.executable).parent, here, *sys.path]
+    data = os.environ.get("RNNKIT_DATA_DIR")
+    places += [data] if data else []
+    tmp = Path("/tmp").resolve()
+    found = set()
+    for place in places:
+        path = Path(place).resolve() if place else None
+        if path is not None and path.exists() and path != tmp and path.is_relative_to(tmp):
+            found.add(path)
+    # A folder inside another one that is bound anyway needs no bind of its own.
+    return sorted(p for p in found if not any(p != q and p.is_relative_to(q) for q in found))
+
+
 def _bwrap(hidden, scratch: Path) -> list[str]:
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for needed in _needed_under_tmp():
+        args += ["--ro-bind", str(needed), str(needed)]
     for folder in sorted({Path(h).resolve() for h in hidden}):
         if folder.is_dir() and folder != Path("/"):
             args += ["--tmpfs", str(folder)]

@@ -8,6 +8,8 @@ skipped there.
 
 import json
 import os
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -249,3 +251,21 @@ def test_isolation_hides_the_folders_it_is_given(tmp_path):
     assert options[options.index(hidden) - 1] == b"--tmpfs"
     assert b"--unshare-net" in options and b"--unshare-pid" in options
     assert command[-1] == "true"
+
+
+def test_a_python_environment_under_tmp_stays_visible_and_hidden_folders_in_it_stay_hidden(
+    tmp_path, monkeypatch
+):
+    # A CI clone under /tmp: its packages must survive the sandbox's empty /tmp.
+    lib, secret = tmp_path / "clone" / "lib", tmp_path / "clone" / "lib" / "solutions"
+    secret.mkdir(parents=True)
+    (lib / "module.py").write_text("X = 1\n")
+    (secret / "answer.txt").write_text("42\n")
+    monkeypatch.setattr(sys, "path", [*sys.path, str(lib)])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    script = f"cat {lib / 'module.py'} && ls -A {secret} && ls -A {tmp_path / 'clone'}"
+    command = sandbox.wrap(["sh", "-c", script], scratch, [secret], None)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["X", "=", "1", "lib"]  # the module; an empty secret folder
