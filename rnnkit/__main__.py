@@ -2,7 +2,10 @@
 
 import sys
 
-from rnnkit.cli.entry import console_main
-
 if __name__ == "__main__":
+    try:
+        from rnnkit.cli.entry import console_main
+    except KeyboardInterrupt:  # Ctrl-C while the command line itself was loading
+        print("\nrnnkit: interrupted; no file was changed", file=sys.stderr)
+        sys.exit(130)
     sys.exit(console_main())

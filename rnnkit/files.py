@@ -7,10 +7,15 @@ temporary file behind. The vocabulary, the data-set cache, the notebooks and the
 ``rnnkit train`` all write through here.
 """
 
+import hashlib
 import json
 import os
+import re
 import secrets
 from pathlib import Path
+
+# The names temporary_name makes: ".<stem>.<pid>-<8 hex digits>.tmp<suffix>".
+_TEMPORARY = re.compile(r"^\..*\.\d+-[0-9a-f]{8}\.tmp(\.[^.]+)?$")
 
 
 def _fsync(path: Path) -> None:
@@ -25,6 +30,20 @@ def _fsync(path: Path) -> None:
 def temporary_name(path: Path) -> Path:
     """A fresh hidden name beside ``path`` that keeps its suffix (Keras insists on ``.keras``)."""
     return path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is one that :func:`temporary_name` makes (left behind by a killed write)."""
+    return bool(_TEMPORARY.match(name))
+
+
+def sha256(path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def move_into_place(source: Path, path: Path) -> None:
@@ -62,6 +81,14 @@ def write_text(path, text: str) -> Path:
     return replace_atomically(path, write)
 
 
+def json_text(data) -> str:
+    """``data`` as indented, strict JSON text (non-ASCII kept as it is), newline-terminated.
+
+    NaN and infinities are refused (ValueError): they are not JSON, and other tools reject them.
+    """
+    return json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+
+
 def write_json(path, data) -> Path:
-    """Replace ``path`` atomically with ``data`` as indented JSON (non-ASCII kept as it is)."""
-    return write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    """Replace ``path`` atomically with ``data`` as :func:`json_text`."""
+    return write_text(path, json_text(data))

@@ -8,25 +8,26 @@ Validation perplexities follow the workbook's fair protocol: every character of 
 tail is predicted from all the text before it, the model's state warmed up on the last
 ``warmup`` training characters (:func:`rnnkit.lm.training.evaluate_perplexity`).
 
-A mistake the user can fix (a missing file, a corrupt vocabulary, sizes that do not fit the data)
-raises :class:`rnnkit.cli.errors.CommandError`, which the command line prints as one line;
-anything else is a bug and keeps its traceback. TensorFlow is imported only after the cheap
-checks have passed, so such mistakes are reported at once.
+A mistake the user can fix (a missing file, a corrupt vocabulary, sizes that do not fit the data
+or the memory, a diverging run) raises :class:`rnnkit.cli.errors.CommandError`, which the command
+line prints as one line (:mod:`rnnkit.cli.entry` turns anything else into one line too, and
+keeps the traceback in a file). TensorFlow is imported only after the cheap checks of
+:mod:`rnnkit.cli.text_input`, :mod:`rnnkit.cli.memory` and the run folder have passed, so such
+mistakes are reported at once.
 """
 
 import hashlib
 import math
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from rnnkit.cli import run_folder
+from rnnkit.cli import memory, progress, run_folder, text_input
 from rnnkit.cli.config import TrainConfig
 from rnnkit.cli.errors import CommandError
-from rnnkit.data import datasets, text
+from rnnkit.data import splits
 from rnnkit.data.vocab import Vocab
 
 CELLS = ("rnn", "gru", "lstm")
@@ -34,69 +35,6 @@ CELLS = ("rnn", "gru", "lstm")
 # offer them without loading TensorFlow (tests/test_cli.py checks that they agree).
 OPTIMIZERS = ("adam", "sgd")
 STRATEGIES = ("greedy", "temperature", "top-k")
-
-
-# ---------------------------------------------------------------------------------------------
-# Text: reading --data and turning it into character ids
-# ---------------------------------------------------------------------------------------------
-
-
-def _decode(raw: bytes, what: str) -> str:
-    if not raw:
-        raise CommandError(f"{what} is empty: give a file that holds some text")
-    if b"\0" in raw:
-        raise CommandError(f"{what} holds NUL bytes: it is a binary file, not text")
-    try:
-        # utf-8-sig drops the byte-order mark some editors put first.
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise CommandError(
-            f"{what} is not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start}): "
-            "convert it to UTF-8 first"
-        ) from None
-
-
-def load_data(data: str) -> tuple[str, str]:
-    """Return ``(text, source)`` for ``--data``: a registered data set's name, or a file's path.
-
-    A registered name wins over a file of the same name (write ``./name`` for the file).
-    ``source`` is the name, or the file's absolute path.
-    """
-    known = datasets.known()
-    if data in known:
-        try:
-            return datasets.load_text(data), data
-        except datasets.DatasetError as err:
-            raise CommandError(str(err)) from None
-    path = Path(data).expanduser()
-    if path.is_file():
-        return _decode(path.read_bytes(), f"--data {data}"), str(path.resolve())
-    what = "is a folder" if path.is_dir() else "is neither a file nor a registered data set"
-    raise CommandError(
-        f"--data {data!r} {what}: give a UTF-8 text file or one of the registered data sets: "
-        f"{', '.join(known)}"
-    )
-
-
-def clean_chars(raw: str, keep_case: bool, keep_punctuation: bool, what: str) -> list[str]:
-    """The characters of ``raw`` after :func:`rnnkit.data.text.clean`; refuse a text left empty."""
-    chars = list(text.clean(raw, keep_case=keep_case, keep_punctuation=keep_punctuation))
-    if not chars:
-        kept = "every non-space character" if keep_punctuation else "ASCII letters and spaces"
-        raise CommandError(f"{what} holds no text once cleaned (only {kept} are kept)")
-    return chars
-
-
-def _split(ids, valid_fraction, test_fraction):
-    """Train, validation and test ids: the workbook's split by position (80/10/10 by default)."""
-    from rnnkit.data import sequences
-
-    try:
-        return sequences.train_valid_test_split(ids, valid_fraction, test_fraction)
-    except ValueError as err:
-        raise CommandError(
-            f"--valid-fraction {valid_fraction} --test-fraction {test_fraction}: {err}"
-        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,69 +83,11 @@ def build_model(cell, layers, hidden, vocab_size, embedding_dim=None, dropout=0.
 # ---------------------------------------------------------------------------------------------
 
 
-class _Progress:
-    """One line per epoch; on a terminal also a bar that moves as the batches go by."""
-
-    WIDTH = 24
-    REDRAW_S = 0.1  # a terminal needs no more than ten redraws a second
-
-    def __init__(self, epochs, batches, first_epoch, stream):
-        self.epochs, self.batches, self.stream = epochs, batches, stream
-        self.live = stream.isatty()
-        self.epoch, self.done, self.shown, self.loss_sum = first_epoch, 0, 0, 0.0
-        self.start = self.drawn = time.perf_counter()
-
-    def elapsed(self):
-        """Seconds since the current epoch started."""
-        return time.perf_counter() - self.start
-
-    def _show(self, line, end=""):
-        # Padding wipes what is left of a longer line drawn before.
-        self.stream.write("\r" + line.ljust(self.shown) + end if self.live else line + end)
-        self.stream.flush()
-        self.shown = 0 if end else len(line)
-
-    def step(self, step, loss):
-        """Batch ``step`` of this epoch is done; redraw the bar (with running loss) now and then."""
-        self.done = step
-        self.loss_sum += loss
-        now = time.perf_counter()
-        if now - self.drawn < self.REDRAW_S and self.done < self.batches:
-            return
-        self.drawn = now
-        filled = self.WIDTH * self.done // self.batches
-        seconds = now - self.start
-        eta = seconds / self.done * (self.batches - self.done)
-        mean = self.loss_sum / self.done
-        self._show(
-            f"epoch {self.epoch}/{self.epochs} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-            f"{self.done}/{self.batches}  loss {mean:.4f}  perplexity {math.exp(mean):.3f}  "
-            f"{seconds:.0f}s, about {eta:.0f}s to go"
-        )
-
-    def epoch_end(self, entry):
-        """Print the finished epoch's line and start counting the next epoch's batches."""
-        self._show(epoch_line(entry, self.epochs), end="\n")
-        self.epoch, self.done, self.loss_sum = entry["epoch"] + 1, 0, 0.0
-        self.start = time.perf_counter()
-
-
-def epoch_line(entry: dict, epochs: int) -> str:
-    """``epoch 2/10  loss 1.9133  perplexity 6.776  valid perplexity 6.542  12.3s``."""
-    line = f"epoch {entry['epoch']}/{epochs}  loss {entry['loss']:.4f}  "
-    line += f"perplexity {entry['perplexity']:.3f}"
-    if entry.get("valid_perplexity") is not None:
-        line += f"  valid perplexity {entry['valid_perplexity']:.3f}"
-    if entry.get("seconds") is not None:
-        line += f"  {entry['seconds']:.1f}s"
-    return line
-
-
 def _announce(config, model, vocab, train_ids, valid_ids, batches) -> None:
     layers = f"{config.layers} layer{'s' if config.layers > 1 else ''}"
     kind = "scratch " if config.scratch else ""
     print(
-        f"training a {kind}{config.model} ({layers} of {config.hidden} units, "
+        f"training a {kind}{config.cell} ({layers} of {config.hidden} units, "
         f"{model.count_params():,} weights) on {config.data}: {len(train_ids):,} training and "
         f"{len(valid_ids):,} validation characters, {len(vocab)} tokens, {batches} batches of "
         f"{config.batch_size}x{config.num_steps} per epoch",
@@ -215,41 +95,37 @@ def _announce(config, model, vocab, train_ids, valid_ids, batches) -> None:
     )
 
 
+class Diverged(Exception):
+    """Training produced a non-finite loss or perplexity; the message says where."""
+
+
+def _diverged_message(config, where: str) -> str:
+    return (
+        f"training diverged {where}. Try a lower --lr (now {config.lr:g}, say "
+        f"{config.lr / 10:g}) or a smaller --clip (now {config.clip:g})"
+    )
+
+
 def train(config: TrainConfig) -> int:
     """``rnnkit train``: train a character-level language model into ``config.out``, or resume.
 
-    Returns the exit status.
+    Every check that needs no TensorFlow (the data, the sizes, the memory, the folder) comes
+    first. Each epoch is committed by its checkpoint; the log and the best model are derived
+    from it (see :mod:`rnnkit.cli.run_folder`). Returns the exit status.
     """
-    raw, source = load_data(config.data)
-    chars = clean_chars(raw, config.keep_case, config.keep_punctuation, f"--data {config.data}")
+    if config.out.exists() and not config.out.is_dir():
+        raise CommandError(f"--out {config.out} is a file, not a folder")
+    raw, source = text_input.load_data(config.data)
+    what = f"--data {config.data}"
+    chars = text_input.clean_chars(raw, config.keep_case, config.keep_punctuation, what)
     vocab = Vocab(chars)
     settings = config.run_settings(source)
     data_sha256 = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-    out = config.out
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out} is a file, not a folder")
-    previous = (
-        None if config.force else run_folder.previous_run(out, settings, data_sha256, config.epochs)
-    )
-    if (
-        previous is not None
-        and previous.get("finished")
-        and len(previous["epochs"]) == config.epochs
-    ):
-        print(
-            f"{out} already holds a finished run of {config.epochs} epochs (validation perplexity "
-            f"{previous['final_valid_perplexity']:.3f}); nothing to do. Pass a larger --epochs to "
-            "continue it, or --force to train again from scratch."
-        )
-        return 0
-
-    from rnnkit import runmode
-    from rnnkit.data import sequences
-    from rnnkit.lm import perplexity, training
-
     ids = np.asarray(vocab[chars], dtype=np.int32)
-    train_ids, valid_ids, test_ids = _split(ids, config.valid_fraction, config.test_fraction)
-    batches = sequences.num_batches(len(train_ids), config.batch_size, config.num_steps)
+    del raw, chars
+    fractions = config.valid_fraction, config.test_fraction
+    train_ids, valid_ids, test_ids = text_input.split(ids, *fractions)
+    batches = splits.num_batches(len(train_ids), config.batch_size, config.num_steps)
     if batches == 0:
         raise CommandError(
             f"--batch-size {config.batch_size} x --num-steps {config.num_steps} is too large for "
@@ -257,52 +133,116 @@ def train(config: TrainConfig) -> int:
             f"{config.batch_size * config.num_steps + config.num_steps:,}): use smaller sizes or "
             "more text"
         )
-    if config.force:
-        run_folder.clear(out)
-    out.mkdir(parents=True, exist_ok=True)
-    log = previous or run_folder.new_log(
-        settings, data_sha256, vocab, train_ids, valid_ids, test_ids
+    memory.check_memory(config, len(vocab))
+    out = config.out
+    manifest = run_folder.claim(out)
+    previous = (
+        None if config.force else run_folder.previous_run(out, settings, data_sha256, config.epochs)
     )
+    if previous is not None and previous["finished"] and len(previous["epochs"]) == config.epochs:
+        print(
+            f"{out} already holds a finished run of {config.epochs} epochs (best validation "
+            f"perplexity {previous['best_valid_perplexity']:.3f}, epoch "
+            f"{previous['best_epoch']}); nothing to do. Pass a larger --epochs to continue it, "
+            "or --force to train again from scratch."
+        )
+        return 0
+    try:
+        return _train(config, manifest, previous, settings, data_sha256, vocab, ids, batches)
+    except KeyboardInterrupt:
+        print(
+            f"\nrnnkit: interrupted; {_kept(out)}; rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except MemoryError:
+        raise memory.too_large(config, len(vocab)) from None
+
+
+def _kept(out: Path) -> str:
+    """What an interrupted run left in ``out``, in words."""
+    try:
+        done = len(run_folder.read_log(out)["epochs"])
+    except CommandError:
+        done = 0
+    if not done:
+        return f"no epoch had finished, so {out} holds no model yet"
+    return f"{out} keeps its {done} finished epoch{'s' if done > 1 else ''}"
+
+
+def _train(config, manifest, previous, settings, data_sha256, vocab, ids, batches) -> int:
+    out = config.out
+    fractions = config.valid_fraction, config.test_fraction
+    train_ids, valid_ids, test_ids = text_input.split(ids, *fractions)
+    if previous is None:
+        manifest.clear()  # nothing but rnnkit's own files of a run not worth keeping
+        log = run_folder.new_log(settings, data_sha256, vocab, train_ids, valid_ids, test_ids)
+        manifest.write(run_folder.VOCAB_FILE, vocab.save)
+    else:
+        log = previous
+    # A resumed run reads the same text, maybe from a new path: record where it is now.
     log["args"] = {**settings, "epochs": config.epochs, "warmup": config.warmup}
-    log.update(finished=False, final_valid_perplexity=None)
-    vocab.save(out / run_folder.VOCAB_FILE)
-    run_folder.write_log(log, out)
+    log.update(finished=False)
+    log.pop("stopped", None)
+    manifest.write_json(run_folder.LOG_FILE, log)
+
+    import tensorflow as tf
+
+    from rnnkit import runmode
+    from rnnkit.data import sequences
+    from rnnkit.lm import perplexity, training
 
     runmode.setup(config.seed)
-    model = build_model(
-        config.model,
-        config.layers,
-        config.hidden,
-        len(vocab),
-        config.embedding_dim,
-        config.dropout,
-        config.scratch,
-    )
-    model.zero_state(1)  # builds the weights, so that they can be counted
+    try:
+        model = build_model(
+            config.cell,
+            config.layers,
+            config.hidden,
+            len(vocab),
+            config.embedding_dim,
+            config.dropout,
+            config.scratch,
+        )
+        model.zero_state(1)  # builds the weights, so that they can be counted
+    except tf.errors.ResourceExhaustedError:
+        raise memory.too_large(config, len(vocab)) from None
     _announce(config, model, vocab, train_ids, valid_ids, batches)
-    if log["epochs"]:
-        print(f"resuming {out} after epoch {len(log['epochs'])}", flush=True)
-    progress = _Progress(config.epochs, batches, len(log["epochs"]) + 1, sys.stdout)
+    shown = progress.Progress(config.epochs, batches, 1, sys.stdout)
     dataset = sequences.random_batches(
         train_ids, config.batch_size, config.num_steps, seed=config.seed
     )
-
-    def valid_perplexity():
-        return perplexity.evaluate_perplexity(
-            model, valid_ids, history=train_ids, warmup=config.warmup
-        )
+    trained = []  # epochs trained by this process (not restored from a checkpoint)
 
     def on_epoch_end(epoch, history):
-        entries = run_folder.log_entries(history, log["epochs"])
-        entries[-1]["seconds"] = progress.elapsed()
-        entries[-1]["valid_perplexity"] = valid_perplexity()
-        log["epochs"] = entries
-        run_folder.save_model(model, out)
-        run_folder.write_log(log, out)
-        progress.epoch_end(entries[-1])
+        seconds = shown.elapsed()
+        if not math.isfinite(history.perplexity[-1]):
+            raise Diverged(
+                _diverged_message(config, f"in epoch {epoch}: the training perplexity overflowed")
+            )
+        valid = perplexity.evaluate_perplexity(
+            model, valid_ids, history=train_ids, warmup=config.warmup
+        )
+        if not math.isfinite(valid):
+            raise Diverged(
+                _diverged_message(config, f"in epoch {epoch}: the validation perplexity is {valid}")
+            )
+        history.notes.append({"valid_perplexity": valid, "seconds": seconds})
+        trained.append(epoch)
+
+    def on_checkpoint(epoch, history):
+        # The checkpoint is the epoch's commit; the best model and the log follow from it.
+        run_folder.update_log(log, history)
+        if log["best_epoch"] == epoch:
+            run_folder.save_model(manifest, model, log)
+        manifest.write_json(run_folder.LOG_FILE, log)
+        if trained:
+            shown.epoch_end(log["epochs"][-1])
+        else:
+            print(f"resuming {out} after epoch {epoch}", flush=True)
+            shown.epoch = epoch + 1
 
     try:
-        history = training.train_custom(
+        training.train_custom(
             model,
             dataset,
             config.epochs,
@@ -310,36 +250,33 @@ def train(config: TrainConfig) -> int:
             clip=config.clip,
             optimizer=config.optimizer,
             vocab=vocab,
-            checkpoint_dir=out / run_folder.CHECKPOINT_DIR,
+            checkpoint_dir=manifest.checkpoint_dir(),
             on_epoch_end=on_epoch_end,
-            on_step_end=progress.step if progress.live else None,
+            on_checkpoint=on_checkpoint,
+            on_step_end=shown.step if shown.live else None,
             log_every=0,
         )
-    except KeyboardInterrupt:
-        print(
-            f"{chr(10) if progress.live else ''}rnnkit: interrupted; rerun the same command to "
-            f"resume {out} after its last finished epoch",
-            file=sys.stderr,
-        )
-        return 130
-    except training.TrainingDivergedError as err:
-        raise CommandError(
-            f"{err} The last finished epoch is kept in {out}; to start again with other "
-            "arguments pass --force.",
-            status=1,
-        ) from None
-    # After a crash between the checkpoint and the log, the log lacks the last epoch's numbers.
-    log["epochs"] = run_folder.log_entries(history, log["epochs"])
-    last = log["epochs"][-1]
-    if last["valid_perplexity"] is None:
-        last["valid_perplexity"] = valid_perplexity()
-    log.update(finished=True, final_valid_perplexity=last["valid_perplexity"])
-    run_folder.save_model(model, out)
-    run_folder.write_log(log, out)
+    except (training.TrainingDivergedError, Diverged) as err:
+        if isinstance(err, training.TrainingDivergedError):
+            where = f"at epoch {err.epoch}, step {err.step}: the loss is NaN or infinite"
+            message = _diverged_message(config, where)
+        else:
+            message = str(err)
+        log["stopped"] = {"reason": message}
+        manifest.write_json(run_folder.LOG_FILE, log)
+        done = len(log["epochs"])
+        kept = f"the {done} epochs before it are kept in {out}" if done else "no epoch was kept"
+        raise CommandError(f"{message}; {kept}.", status=1) from None
+    except tf.errors.ResourceExhaustedError:
+        raise memory.too_large(config, len(vocab)) from None
+    log["finished"] = True
+    manifest.write_json(run_folder.LOG_FILE, log)
     print(
-        f"validation perplexity {last['valid_perplexity']:.3f} (each validation character "
-        f"predicted from all the text before it); saved {run_folder.MODEL_FILE}, "
-        f"{run_folder.VOCAB_FILE} and {run_folder.LOG_FILE} in {out}"
+        f"best validation perplexity {log['best_valid_perplexity']:.3f} at epoch "
+        f"{log['best_epoch']} of {len(log['epochs'])} (each validation character predicted from "
+        f"all the text before it); {out} holds that epoch's {run_folder.MODEL_FILE}, "
+        f"{run_folder.VOCAB_FILE}, {run_folder.LOG_FILE}, and the last epoch in "
+        f"{run_folder.CHECKPOINT_DIR}/ for resuming"
     )
     return 0
 
@@ -347,6 +284,8 @@ def train(config: TrainConfig) -> int:
 # ---------------------------------------------------------------------------------------------
 # rnnkit generate and rnnkit evaluate
 # ---------------------------------------------------------------------------------------------
+
+MAX_TOKENS = 100_000  # rnnkit generate --num-tokens; a few minutes on a laptop CPU
 
 
 def _prefix_tokens(prefix: str, vocab: Vocab, keep_case: bool) -> list[str]:
@@ -369,8 +308,8 @@ def _prefix_tokens(prefix: str, vocab: Vocab, keep_case: bool) -> list[str]:
 
 
 def generate(args) -> int:
-    """``rnnkit generate``: print the prefix and the model's continuation of it."""
-    folder, vocab, log = run_folder.open_folder(args.model)
+    """``rnnkit generate``: print the prefix, then the model's continuation as it is produced."""
+    folder, vocab, log = run_folder.open_folder(args.run)
     chars = _prefix_tokens(args.prefix, vocab, log["args"]["keep_case"])
     if args.strategy == "top-k" and args.top_k > len(vocab):
         raise CommandError(
@@ -383,7 +322,7 @@ def generate(args) -> int:
     with warnings.catch_warnings():
         # _prefix_tokens has already told the user about unknown characters, in one line.
         warnings.simplefilter("ignore")
-        result = generation.generate(
+        tokens = generation.stream(
             model,
             vocab,
             "".join(chars),
@@ -393,45 +332,63 @@ def generate(args) -> int:
             top_k=args.top_k,
             seed=args.seed,
         )
-    print(result)
+    write = sys.stdout.write
+    write("".join(chars))
+    sys.stdout.flush()
+    try:
+        for token in tokens:
+            write(token)
+            sys.stdout.flush()
+    finally:
+        write("\n")  # after Ctrl-C too, so that the shell prompt starts on a line of its own
     return 0
 
 
 def evaluate(args) -> int:
-    """``rnnkit evaluate``: print the model's validation (or test) perplexity on ``args.data``.
+    """``rnnkit evaluate``: print the model's perplexity on one part of ``args.data``.
 
-    The data (by default the training run's) is cleaned as the training text was, split by
-    position with the training run's fractions (or those given) and one split is scored by the
-    fair protocol: every character predicted from all the text before it.
+    The data (by default the training run's) is cleaned as the training text was. ``--split
+    valid`` or ``test`` splits it by position with the training run's fractions (or those given)
+    and scores that part; ``--split all`` scores the whole text. Either way the fair protocol:
+    every character predicted from all the text before it.
     """
-    folder, vocab, log = run_folder.open_folder(args.model)
+    folder, vocab, log = run_folder.open_folder(args.run)
     run = log["args"]
     data = run["data"] if args.data is None else args.data
-    raw, _ = load_data(data)
-    chars = clean_chars(raw, run["keep_case"], run["keep_punctuation"], f"--data {data}")
-    unknown = sum(char not in vocab for char in chars)
+    raw, _ = text_input.load_data(data)
+    chars = text_input.clean_chars(raw, run["keep_case"], run["keep_punctuation"], f"--data {data}")
+    unknown = [char for char in chars if char not in vocab]
     if unknown:
+        distinct = sorted(set(unknown))
+        shown = "".join(distinct[:20]) + ("..." if len(distinct) > 20 else "")
         print(
-            f"rnnkit: warning: {unknown:,} characters of --data {data} are not in the model's "
-            f"vocabulary; they are read as {vocab.unk_token!r}",
+            f"rnnkit: warning: {len(unknown):,} of the {len(chars):,} characters of --data "
+            f"{data} ({len(distinct)} distinct: {shown!r}) are not in the model's vocabulary; "
+            f"they are read as {vocab.unk_token!r}, which makes the perplexity less meaningful",
             file=sys.stderr,
         )
     valid_fraction = run["valid_fraction"] if args.valid_fraction is None else args.valid_fraction
     test_fraction = run["test_fraction"] if args.test_fraction is None else args.test_fraction
     warmup = run["warmup"] if args.warmup is None else args.warmup
+    ids = np.asarray(vocab[chars], dtype=np.int32)
+    if args.split == "all":
+        if len(ids) < 2:
+            raise CommandError(f"--data {data} holds one character: there is nothing to predict")
+        scored, history = ids, ids[:0]
+        where = f"all of {data}"
+    else:
+        train_ids, valid_ids, test_ids = text_input.split(ids, valid_fraction, test_fraction)
+        if args.split == "test":
+            scored, history = test_ids, np.concatenate([train_ids, valid_ids])
+            where = f"the last {test_fraction * 100:g}% of {data}"
+        else:
+            scored, history = valid_ids, train_ids
+            where = f"the {valid_fraction * 100:g}% of {data} before its test part"
     from rnnkit.lm.perplexity import evaluate_perplexity
 
-    ids = np.asarray(vocab[chars], dtype=np.int32)
-    train_ids, valid_ids, test_ids = _split(ids, valid_fraction, test_fraction)
-    if args.split == "test":
-        scored, history = test_ids, np.concatenate([train_ids, valid_ids])
-        where = f"the last {test_fraction * 100:g}% of {data}"
-    else:
-        scored, history = valid_ids, train_ids
-        where = f"the {valid_fraction * 100:g}% of {data} before its test part"
     model = run_folder.load_model(folder, vocab)
     perplexity = evaluate_perplexity(model, scored, history=history, warmup=warmup)
-    name = "test" if args.split == "test" else "validation"
+    name = {"test": "test", "valid": "validation", "all": "whole-text"}[args.split]
     print(
         f"{name} perplexity {perplexity:.4f} on {where} ({len(scored):,} characters, each "
         f"predicted from all the text before it; warm-up {min(warmup, len(history)):,} characters)"

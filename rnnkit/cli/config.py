@@ -21,13 +21,13 @@ _FREE = ("epochs", "warmup", "out", "force")
 class TrainConfig:
     """Everything ``rnnkit train`` was asked for (see ``rnnkit train --help`` for each field).
 
-    ``model`` is the recurrent cell (``rnn``, ``gru`` or ``lstm``). The defaults here are the
+    ``cell`` is the recurrent cell (``rnn``, ``gru`` or ``lstm``). The defaults here are the
     command line's defaults.
     """
 
     out: Path
     data: str = "timemachine"
-    model: str = "gru"
+    cell: str = "gru"
     layers: int = 1
     hidden: int = 128
     embedding_dim: int | None = None

@@ -8,6 +8,7 @@ answered at once, before anything is imported. What each command does is in
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from rnnkit import validate
@@ -41,11 +42,45 @@ def _typed(kind, check):
     return parse
 
 
+class _Deprecated(argparse.Action):
+    """An old spelling of an option: stores into the new one's ``dest`` and says what to use."""
+
+    def __init__(self, option_strings, dest, use, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        self.use = use
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        """Store the value as the new option would, after a one-line warning."""
+        print(
+            f"rnnkit: warning: {option_string} is deprecated here; use {self.use}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def _add_run(parser) -> None:
+    """``--run DIR`` (required), the folder of a training run, and its old name ``--model``."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--run", type=Path, metavar="DIR", help="the --out of rnnkit train")
+    group.add_argument(
+        "--model",
+        dest="run",
+        type=Path,
+        metavar="DIR",
+        action=_Deprecated,
+        use="--run",
+        help="deprecated spelling of --run",
+    )
+
+
 _positive_int = _typed(int, validate.positive_integer)
 _count = _typed(int, lambda value, name: validate.integer(value, name, minimum=0))
 _positive = _typed(float, validate.positive_number)
 _fraction = _typed(float, validate.fraction)
 _dropout = _typed(float, validate.rate)
+_num_tokens = _typed(
+    int, lambda value, name: validate.integer(value, name, minimum=0, maximum=commands.MAX_TOKENS)
+)
 
 
 def _add_chapter_args(parser: argparse.ArgumentParser) -> None:
@@ -154,7 +189,15 @@ def _add_train(subparsers) -> None:
         "epoch: rerunning the same command resumes an interrupted run.",
     )
     model = train.add_argument_group("model")
-    model.add_argument("--model", choices=commands.CELLS, help="recurrent cell (%(default)s)")
+    model.add_argument("--cell", choices=commands.CELLS, help="recurrent cell (%(default)s)")
+    model.add_argument(
+        "--model",
+        dest="cell",
+        choices=commands.CELLS,
+        action=_Deprecated,
+        use="--cell",
+        help="deprecated spelling of --cell",
+    )
     model.add_argument(
         "--layers", type=_positive_int, metavar="N", help="stacked layers (%(default)s)"
     )
@@ -191,7 +234,7 @@ def _add_train(subparsers) -> None:
     data.add_argument(
         "--keep-punctuation",
         action="store_true",
-        help="keep every non-space character (default: letters and spaces only)",
+        help="keep every character and line breaks (default: letters and spaces only)",
     )
     data.add_argument(
         "--valid-fraction",
@@ -227,10 +270,19 @@ def _add_train(subparsers) -> None:
         help="training characters read before the validation text is scored (%(default)s)",
     )
     run.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="folder for the model and its log"
+        "--out",
+        "--run",
+        dest="out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for the run: rnnkit writes only its own files there and refuses a folder "
+        "that holds others",
     )
     run.add_argument(
-        "--force", action="store_true", help="start afresh, replacing a run already in --out"
+        "--force",
+        action="store_true",
+        help="start afresh, replacing the files of a run rnnkit wrote in --out (and only those)",
     )
     # The defaults live in TrainConfig, the one description of a training run.
     train.set_defaults(
@@ -240,14 +292,16 @@ def _add_train(subparsers) -> None:
 
 def _add_generate(subparsers) -> None:
     generate = subparsers.add_parser(
-        "generate", help="continue a prefix with a trained model and print the text"
+        "generate", help="continue a prefix with a trained model, printing as it goes"
     )
-    generate.add_argument(
-        "--model", type=Path, required=True, metavar="DIR", help="the --out of rnnkit train"
-    )
+    _add_run(generate)
     generate.add_argument("--prefix", default="", help="text to continue (default: none)")
     generate.add_argument(
-        "--num-tokens", type=_count, default=200, metavar="N", help="characters to add (200)"
+        "--num-tokens",
+        type=_num_tokens,
+        default=200,
+        metavar="N",
+        help=f"characters to add, at most {commands.MAX_TOKENS:,} (200)",
     )
     generate.add_argument(
         "--strategy", choices=commands.STRATEGIES, default="greedy", help="(greedy)"
@@ -270,21 +324,19 @@ def _add_generate(subparsers) -> None:
 def _add_evaluate(subparsers) -> None:
     evaluate = subparsers.add_parser(
         "evaluate",
-        help="print a trained model's validation perplexity (every character predicted from "
+        help="print a trained model's perplexity on a text (every character predicted from "
         "all the text before it)",
     )
-    evaluate.add_argument(
-        "--model", type=Path, required=True, metavar="DIR", help="the --out of rnnkit train"
-    )
+    _add_run(evaluate)
     evaluate.add_argument(
         "--data", metavar="NAME_OR_PATH", help=_DATA_HELP + " (default: the training run's)"
     )
     evaluate.add_argument(
         "--split",
-        choices=("valid", "test"),
+        choices=("valid", "test", "all"),
         default="valid",
-        help="score the validation part while choosing, the test part once at the end "
-        "(%(default)s)",
+        help="score the validation part while choosing, the test part once at the end, or all "
+        "of another text (%(default)s)",
     )
     evaluate.add_argument(
         "--valid-fraction",

@@ -18,8 +18,8 @@ _HOMES = {
     "train_sentencepiece_bpe": "bpe",
     "lag_windows": "sequences",
     "lag_dataset": "sequences",
-    "train_valid_test_split": "sequences",
-    "num_batches": "sequences",
+    "train_valid_test_split": "splits",
+    "num_batches": "splits",
     "random_batches": "sequences",
     "sequential_batches": "sequences",
 }

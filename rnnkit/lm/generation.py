@@ -64,7 +64,18 @@ def _pick(logits, strategy, temperature, top_k, rng):
     return int(rng.choice(len(probs), p=probs))
 
 
-def generate(
+def generate(model, vocab, prefix, num_tokens, *options, tokenizer=list, separator="", **named):
+    """Continue ``prefix`` by ``num_tokens`` tokens; return the prefix and its continuation.
+
+    The arguments are those of :func:`stream`, which picks the tokens (``strategy``,
+    ``temperature``, ``top_k``, ``seed``); ``separator`` joins the prefix's tokens and the new
+    ones (``""`` for characters, ``" "`` for words).
+    """
+    new = list(stream(model, vocab, prefix, num_tokens, *options, tokenizer=tokenizer, **named))
+    return separator.join(list(tokenizer(prefix)) + new)
+
+
+def stream(
     model,
     vocab,
     prefix,
@@ -74,20 +85,18 @@ def generate(
     top_k=5,
     seed=0,
     tokenizer=list,
-    separator="",
 ):
-    """Continue ``prefix`` by ``num_tokens`` tokens; return the prefix and its continuation.
+    """Yield the ``num_tokens`` tokens that continue ``prefix``, each as soon as it is picked.
 
     ``tokenizer`` splits the prefix into tokens (characters by default; ``str.split`` for a word
-    model) and ``separator`` joins the tokens of the result (``""`` for characters, ``" "`` for
-    words). Prefix tokens missing from ``vocab`` are read as ``"<unk>"``, with a warning that
+    model). Prefix tokens missing from ``vocab`` are read as ``"<unk>"``, with a warning that
     names them. An empty prefix starts from the zero state and reads one start token, the
-    vocabulary's most frequent token (the space, in a character vocabulary of English text),
-    which is not part of the result.
+    vocabulary's most frequent token (the space, in a character vocabulary of English text).
 
     ``temperature`` applies to ``"temperature"`` and ``"top-k"``; ``top_k`` only to ``"top-k"``
     (and is only checked then). Sampling draws from a NumPy generator seeded with ``seed``: the
-    same seed gives the same text, and no global random state is read or changed.
+    same seed gives the same text, and no global random state is read or changed. Every argument
+    is checked before the first token is yielded.
     """
     _check_arguments(model, vocab, num_tokens, strategy, temperature, top_k)
     if not isinstance(prefix, str):
@@ -115,12 +124,16 @@ def generate(
         raise ValueError(
             "the vocabulary holds only '<unk>' and reserved tokens: there is nothing to generate"
         )
+    return _tokens(model, vocab, ids, num_tokens, allowed, strategy, temperature, top_k, seed)
+
+
+def _tokens(model, vocab, ids, num_tokens, allowed, strategy, temperature, top_k, seed):
+    """The generator behind :func:`stream`, started only once its arguments have been checked."""
     rng = np.random.default_rng(seed)
     logits, state = model.step(np.asarray([ids], dtype=np.int32))
-    generated = []
-    for _ in range(num_tokens):
-        if generated:
-            logits, state = model.step(np.asarray([generated[-1:]], dtype=np.int32), state)
+    for index in range(num_tokens):
         last = np.where(allowed, np.asarray(logits[0, -1], dtype=np.float64), -np.inf)
-        generated.append(_pick(last, strategy, temperature, top_k, rng))
-    return separator.join(tokens + vocab.to_tokens(generated))
+        picked = _pick(last, strategy, temperature, top_k, rng)
+        yield vocab.to_tokens([picked])[0]
+        if index + 1 < num_tokens:  # the last token needs no step: nothing follows it
+            logits, state = model.step(np.asarray([[picked]], dtype=np.int32), state)

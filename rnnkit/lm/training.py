@@ -108,6 +108,8 @@ class TrainingHistory:
     ``grad_norm`` is the mean global gradient norm of an epoch before clipping and
     ``clipped_grad_norm`` after it (equal when there is no clipping). ``val_*`` stay empty
     without validation data. ``tokens_per_s`` includes tracing time in the first epoch.
+    ``notes`` holds what a caller's ``on_epoch_end`` appends (a JSON-able dict per epoch, say a
+    validation perplexity measured its own way); checkpoints keep it with the rest.
     """
 
     loss: list = field(default_factory=list)
@@ -119,6 +121,7 @@ class TrainingHistory:
     tokens_per_s: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
     step_grad_norm: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -207,6 +210,7 @@ def train_custom(
     log_every=1,
     jit_compile=False,
     allow_bidirectional=False,
+    on_checkpoint=None,
 ):
     """Train ``model`` with an explicit ``tf.GradientTape`` loop; return a :class:`TrainingHistory`.
 
@@ -227,8 +231,11 @@ def train_custom(
     (without reading) once per finished epoch: a dataset that redraws its cuts every epoch, like
     those of :mod:`rnnkit.data.sequences`, then gives the same epochs as an uninterrupted run.
 
-    ``on_epoch_end(epoch, history)`` is called after each epoch (1-based) has been saved, and
-    ``on_step_end(step, loss)`` after each batch (``step`` counts from 1 in every epoch);
+    ``on_epoch_end(epoch, history)`` is called after each epoch (1-based), before it is
+    checkpointed (what it adds to ``history.notes`` is saved with it; an exception it raises
+    leaves the epoch unsaved), ``on_checkpoint(epoch, history)`` once the checkpoint is complete,
+    and on resuming once for the restored epoch; ``on_step_end(step, loss)`` after each batch
+    (``step`` counts from 1 in every epoch);
     ``log_every=k`` prints a line every ``k`` epochs and after the last (0: never). A NaN or
     infinite loss raises :class:`TrainingDivergedError`. ``vocab`` (optional) is checked against
     the model's vocabulary size. A bidirectional model is refused unless
@@ -245,6 +252,8 @@ def train_custom(
     checkpoint = None if checkpoint_dir is None else Checkpoint(checkpoint_dir, model, opt)
     done, saved = (0, {}) if checkpoint is None else checkpoint.restore()
     history = TrainingHistory(**saved)
+    if done and on_checkpoint is not None:
+        on_checkpoint(done, history)  # files derived from the checkpoint may lag behind it
     for _ in range(done):
         iter(train_data)
         if valid_data is not None:
@@ -258,12 +267,14 @@ def train_custom(
                 val_loss = _dataset_loss(eval_step, valid_data, states)
                 history.val_loss.append(val_loss)
                 history.val_perplexity.append(from_loss(val_loss))
-        if checkpoint is not None:
-            checkpoint.save(epoch, asdict(history))
-        if log_every and (epoch % log_every == 0 or epoch == epochs):
-            print(_log_line(epoch, epochs, history), flush=True)
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
+        if checkpoint is not None:
+            checkpoint.save(epoch, asdict(history))
+            if on_checkpoint is not None:
+                on_checkpoint(epoch, history)
+        if log_every and (epoch % log_every == 0 or epoch == epochs):
+            print(_log_line(epoch, epochs, history), flush=True)
     return history
 
 

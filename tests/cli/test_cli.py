@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rnnkit import cli
-from rnnkit.cli import commands, run_folder
+from rnnkit.cli import commands, entry, memory, progress, run_folder, text_input
 from rnnkit.data import text
 from rnnkit.data.vocab import Vocab
 from rnnkit.lm import evaluate_perplexity, generation, training
@@ -82,7 +82,7 @@ def trained(tmp_path_factory, data):
 
 def test_the_console_stays_quiet_while_tensorflow_loads(trained, tmp_path):
     out, _ = trained
-    command = [sys.executable, "-m", "rnnkit", "evaluate", "--model", str(out)]
+    command = [sys.executable, "-m", "rnnkit", "evaluate", "--run", str(out)]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     # TensorFlow's native start-up lines (absl, oneDNN, CUDA) never reach the console ...
@@ -107,7 +107,8 @@ def test_train_writes_the_model_vocabulary_and_log(trained, data):
     assert log["args"]["hidden"] == 8 and log["args"]["data"] == str(data)
     assert [entry["epoch"] for entry in log["epochs"]] == [1, 2]
     assert log["epochs"][1]["loss"] < log["epochs"][0]["loss"]
-    assert log["final_valid_perplexity"] == log["epochs"][-1]["valid_perplexity"]
+    assert log["best_epoch"] == 2  # the loss still falls after two epochs
+    assert log["best_valid_perplexity"] == log["epochs"][-1]["valid_perplexity"]
     sizes = log["train_characters"], log["valid_characters"], log["test_characters"]
     assert sum(sizes) == len(chars) and sizes[1] == sizes[2] == round(0.1 * len(chars))
     model = keras.saving.load_model(out / run_folder.MODEL_FILE)
@@ -117,7 +118,7 @@ def test_train_writes_the_model_vocabulary_and_log(trained, data):
     train_ids = ids[: log["train_characters"]]
     valid_ids = ids[log["train_characters"] : log["train_characters"] + log["valid_characters"]]
     fair = evaluate_perplexity(model, valid_ids, history=train_ids)
-    assert fair == pytest.approx(log["final_valid_perplexity"], rel=1e-5)
+    assert fair == pytest.approx(log["best_valid_perplexity"], rel=1e-5)
     assert not list(out.glob(".*")), "a temporary file was left behind"
 
 
@@ -127,7 +128,7 @@ def test_progress_without_a_terminal_is_one_line_per_epoch(trained):
     assert "\r" not in stdout
     assert lines[0].startswith("training a gru (1 layer of 8 units")
     assert [EPOCH_LINE.match(line).group(1) for line in lines[1:3]] == ["1", "2"]
-    assert lines[3].startswith("validation perplexity ")
+    assert lines[3].startswith("best validation perplexity ")
     assert len(lines) == 4
 
 
@@ -135,7 +136,7 @@ def test_an_interrupted_run_resumes_as_if_never_stopped(tmp_path, trained, data,
     straight, _ = trained
     out = tmp_path / "run"
     argv = ("train", "--data", data, *TINY, "--out", out)
-    first_epoch_end = commands._Progress.epoch_end
+    first_epoch_end = progress.Progress.epoch_end
 
     def interrupt_after_epoch_1(self, entry):
         first_epoch_end(self, entry)
@@ -143,10 +144,10 @@ def test_an_interrupted_run_resumes_as_if_never_stopped(tmp_path, trained, data,
             raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(commands._Progress, "epoch_end", interrupt_after_epoch_1)
+        patch.setattr(progress.Progress, "epoch_end", interrupt_after_epoch_1)
         status, stdout, stderr = run(*argv)
     assert status == 130
-    assert "interrupted; rerun the same command to resume" in stderr
+    assert "interrupted; " in stderr and "keeps its 1 finished epoch; rerun the same" in stderr
     assert "epoch 2/2" not in stdout
     log = json.loads((out / run_folder.LOG_FILE).read_text())
     assert log["finished"] is False and len(log["epochs"]) == 1
@@ -160,7 +161,9 @@ def test_an_interrupted_run_resumes_as_if_never_stopped(tmp_path, trained, data,
     resumed = json.loads((out / run_folder.LOG_FILE).read_text())
     expected = json.loads((straight / run_folder.LOG_FILE).read_text())
     assert [e["loss"] for e in resumed["epochs"]] == [e["loss"] for e in expected["epochs"]]
-    assert resumed["final_valid_perplexity"] == expected["final_valid_perplexity"]
+    assert [e["valid_perplexity"] for e in resumed["epochs"]] == [
+        e["valid_perplexity"] for e in expected["epochs"]
+    ]
 
     # A finished run is left alone; other arguments or fewer epochs are refused.
     before = (out / run_folder.MODEL_FILE).stat().st_mtime_ns
@@ -168,8 +171,8 @@ def test_an_interrupted_run_resumes_as_if_never_stopped(tmp_path, trained, data,
     assert status == 0
     assert "already holds a finished run of 2 epochs" in stdout and "nothing to do" in stdout
     assert (out / run_folder.MODEL_FILE).stat().st_mtime_ns == before
-    changed = [*argv[:-4], "--hidden", "16", "--model", "lstm", *argv[-4:]]
-    assert_user_error(run(*changed), "other arguments", "--hidden 16, not 8", "--model 'lstm'")
+    changed = [*argv[:-4], "--hidden", "16", "--cell", "lstm", *argv[-4:]]
+    assert_user_error(run(*changed), "other arguments", "--hidden 16, not 8", "--cell 'lstm'")
     fewer = [*argv[:-2], "--epochs", "1", "--out", out]
     assert_user_error(run(*fewer), "already holds 2 epochs, more than --epochs 1", "--force")
 
@@ -185,7 +188,7 @@ def test_force_starts_afresh_and_a_terminal_gets_a_moving_bar(tmp_path, trained,
     assert bar.startswith("\repoch 1/1 [") and "about" in bar
     assert re.search(r"\] \d+/\d+  loss \d+\.\d{4}  perplexity \d+\.\d{3}  ", bar)
     assert re.search(r"\repoch 1/1  loss \d+\.\d{4}  perplexity", bar)
-    assert rest.startswith("validation perplexity")
+    assert rest.startswith("best validation perplexity")
     log = json.loads((out / run_folder.LOG_FILE).read_text())
     assert log["args"]["hidden"] == 6 and len(log["epochs"]) == 1
     assert [p.name for p in (out / run_folder.CHECKPOINT_DIR).glob("ckpt-*.index")] == [
@@ -201,7 +204,7 @@ def test_a_diverged_run_ends_with_one_line_and_status_1(tmp_path, data, monkeypa
     status, _, err = run("train", "--data", data, *TINY, "--lr", "1e9", "--out", tmp_path / "run")
     assert status == 1 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("rnnkit: error: training diverged at epoch 1, step 3")
-    assert "--force" in err
+    assert "lower --lr (now 1e+09" in err and "no epoch was kept" in err
 
 
 def test_bidirectional_is_refused_with_the_reason(tmp_path, data):
@@ -215,7 +218,7 @@ def test_bidirectional_is_refused_with_the_reason(tmp_path, data):
 
 def test_generate_continues_the_prefix(trained):
     out, _ = trained
-    argv = ("generate", "--model", out, "--num-tokens", "30")
+    argv = ("generate", "--run", out, "--num-tokens", "30")
     status, stdout, stderr = run(*argv, "--prefix", "The cat")
     assert status == 0 and stderr == ""
     text = stdout.rstrip("\n")
@@ -228,7 +231,7 @@ def test_generate_continues_the_prefix(trained):
 
 
 def test_generate_warns_about_unknown_prefix_characters(trained):
-    status, stdout, stderr = run("generate", "--model", trained[0], "--prefix", "the cat!")
+    status, stdout, stderr = run("generate", "--run", trained[0], "--prefix", "the cat!")
     assert status == 0 and stdout.startswith("the cat!")
     assert stderr.startswith("rnnkit: warning: prefix characters ['!']")
 
@@ -236,15 +239,15 @@ def test_generate_warns_about_unknown_prefix_characters(trained):
 def test_evaluate_prints_the_fair_validation_perplexity(trained):
     out, _ = trained
     log = json.loads((out / run_folder.LOG_FILE).read_text())
-    status, stdout, stderr = run("evaluate", "--model", out)
+    status, stdout, stderr = run("evaluate", "--run", out)
     assert status == 0, stderr
     pattern = r"validation perplexity (\d+\.\d{4}) on the 10% of .* before its test part"
     printed = float(re.match(pattern, stdout)[1])
-    assert printed == pytest.approx(log["final_valid_perplexity"], abs=1e-4)
-    status, other, _ = run("evaluate", "--model", out, "--valid-fraction", "0.3")
+    assert printed == pytest.approx(log["best_valid_perplexity"], abs=1e-4)
+    status, other, _ = run("evaluate", "--run", out, "--valid-fraction", "0.3")
     assert status == 0 and "on the 30% of" in other and other != stdout
     # The test part is scored after the training and validation text, by the same protocol.
-    status, test, _ = run("evaluate", "--model", out, "--split", "test")
+    status, test, _ = run("evaluate", "--run", out, "--split", "test")
     assert status == 0 and test.startswith("test perplexity ") and "on the last 10% of" in test
     model = keras.saving.load_model(out / run_folder.MODEL_FILE)
     vocab = Vocab.load(out / run_folder.VOCAB_FILE)
@@ -302,6 +305,7 @@ def test_dropout_needs_stacked_layers(tmp_path, data):
     [
         (b"", "is empty"),
         (b"text\x00with a NUL", "NUL bytes"),
+        ("text".encode("utf-16-le"), "looks like UTF-16LE text without a byte-order mark"),
         ("caf\u00e9 au lait".encode("latin-1"), "not UTF-8 text (byte 0xe9 at offset 3)"),
         (b"1234 5678 ... !!!", "holds no text once cleaned"),
     ],
@@ -319,8 +323,8 @@ def test_an_unknown_data_set_lists_the_known_ones(tmp_path):
 
 
 def test_a_missing_model_folder_is_refused(tmp_path):
-    assert_user_error(run("generate", "--model", tmp_path / "nowhere"), "no such folder")
-    assert_user_error(run("evaluate", "--model", tmp_path / "nowhere"), "rnnkit train --out")
+    assert_user_error(run("generate", "--run", tmp_path / "nowhere"), "no such folder")
+    assert_user_error(run("evaluate", "--run", tmp_path / "nowhere"), "rnnkit train --out")
 
 
 @pytest.mark.parametrize(
@@ -331,7 +335,7 @@ def test_a_missing_model_folder_is_refused(tmp_path):
             lambda out: (out / "vocab.json").write_text("{not json"),
             "not a valid rnnkit vocabulary file",
         ),
-        (lambda out: (out / "model.keras").write_bytes(b"\x00" * 64), "model.keras does not load"),
+        (lambda out: (out / "model.keras").write_bytes(b"\x00" * 64), "model.keras is damaged"),
         (lambda out: (out / "training_log.json").write_text("[]"), "not an rnnkit training log"),
     ],
 )
@@ -339,14 +343,14 @@ def test_a_damaged_model_folder_is_refused(tmp_path, trained, damage, fragment):
     out = tmp_path / "run"
     shutil.copytree(trained[0], out)
     damage(out)
-    assert_user_error(run("generate", "--model", out, "--prefix", "the"), fragment)
-    assert_user_error(run("evaluate", "--model", out), fragment)
+    assert_user_error(run("generate", "--run", out, "--prefix", "the"), fragment)
+    assert_user_error(run("evaluate", "--run", out), fragment)
 
 
 def test_a_prefix_of_unknown_characters_is_refused(trained):
-    result = run("generate", "--model", trained[0], "--prefix", "123!?")
+    result = run("generate", "--run", trained[0], "--prefix", "123!?")
     assert_user_error(result, "--prefix '123!?': none of its characters", "' abcdefgh")
-    too_many = run("generate", "--model", trained[0], "--strategy", "top-k", "--top-k", "99")
+    too_many = run("generate", "--run", trained[0], "--strategy", "top-k", "--top-k", "99")
     assert_user_error(too_many, "--top-k 99 is larger than the vocabulary")
 
 
@@ -370,6 +374,14 @@ def test_build_model_makes_the_requested_recurrent_layers(cell, layers, scratch,
     assert model.encoding == ("one_hot" if embedding_dim is None else "embedding")
     assert model.is_causal
     assert model(np.zeros((2, 3), dtype=np.int32)).shape == (2, 3, 7)
+
+
+@pytest.mark.parametrize("cell", commands.CELLS)
+@pytest.mark.parametrize(("layers", "embedding_dim"), [(1, None), (3, 6)])
+def test_the_weight_count_without_building_is_exact(cell, layers, embedding_dim):
+    model = commands.build_model(cell, layers, 9, 11, embedding_dim, 0.0, False)
+    model.zero_state(1)
+    assert memory.weight_count(cell, layers, 9, 11, embedding_dim) == model.count_params()
 
 
 def test_the_offered_choices_match_the_library():
@@ -405,6 +417,19 @@ def test_the_console_entry_point_answers_without_loading_tensorflow(tmp_path):
 
 
 def test_data_sets_are_found_by_name_before_files():
-    text, source = commands.load_data("timemachine")
+    text, source = text_input.load_data("timemachine")
     assert source == "timemachine" and len(text) > 100_000
-    assert Path(commands.load_data(__file__)[1]) == Path(__file__).resolve()
+    assert Path(text_input.load_data(__file__)[1]) == Path(__file__).resolve()
+
+
+def test_a_bug_is_one_line_and_its_traceback_goes_to_a_file(trained, monkeypatch):
+    def broken(args):
+        raise RuntimeError("an rnnkit bug")
+
+    monkeypatch.setitem(entry.COMMANDS, "evaluate", broken)
+    status, _, err = run("evaluate", "--run", trained[0])
+    assert status == 70 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("rnnkit: internal error (RuntimeError: an rnnkit bug)")
+    saved = Path(re.search(r"the traceback is in (\S+):", err)[1])
+    assert "Traceback" in saved.read_text() and "an rnnkit bug" in saved.read_text()
+    saved.unlink()

@@ -1,6 +1,7 @@
-"""Tests for rnnkit.cli.run_folder: the training log, atomic writes and the checks on a run folder.
+"""rnnkit.cli.run_folder without TensorFlow: the manifest, ownership, the log and resuming.
 
-The command-level behaviour (resuming, refusing a damaged folder) is in tests/test_cli.py.
+What the real command line does with a run folder (refusing, --force, kills) is tested through
+subprocesses in tests/cli/test_cli_*.py; here each rule is pinned down on its own.
 """
 
 import json
@@ -8,64 +9,122 @@ from types import SimpleNamespace
 
 import pytest
 
+from rnnkit import files
 from rnnkit.cli import run_folder
 from rnnkit.cli.config import RUN_SETTINGS
 from rnnkit.cli.errors import CommandError
+from rnnkit.data.vocab import Vocab
 
 SETTINGS = {name: 1 for name in RUN_SETTINGS}
 SHA = "0" * 64
+VOCAB = Vocab(list("abcab"))
 
 
-def history(*losses):
-    """A stand-in for training.TrainingHistory: what log_entries reads of one."""
-    return SimpleNamespace(epochs=len(losses), loss=list(losses), perplexity=[2.0] * len(losses))
+def history(*valid):
+    """A stand-in for training.TrainingHistory: one epoch per validation perplexity."""
+    return SimpleNamespace(
+        epochs=len(valid),
+        loss=[1.0] * len(valid),
+        perplexity=[2.0] * len(valid),
+        notes=[{"valid_perplexity": v, "seconds": 0.5} for v in valid],
+    )
 
 
-def a_log(epochs_done=0):
-    log = run_folder.new_log(SETTINGS, SHA, "abc", range(80), range(10), range(10))
+def a_log(*valid):
+    log = run_folder.new_log(SETTINGS, SHA, VOCAB, range(80), range(10), range(10))
     log["args"] = {**SETTINGS, "epochs": 3, "warmup": 100}
-    log["epochs"] = run_folder.log_entries(history(*[1.0] * epochs_done), [])
-    return log
+    return run_folder.update_log(log, history(*valid))
 
 
-def test_a_written_log_reads_back(tmp_path):
-    log = a_log(epochs_done=2)
-    run_folder.write_log(log, tmp_path)
-    assert run_folder.read_log(tmp_path) == log
-    assert log["vocab_size"] == 3 and log["train_characters"] == 80
-    assert log["valid_characters"] == log["test_characters"] == 10
-    assert [p.name for p in tmp_path.iterdir()] == [run_folder.LOG_FILE]
+def test_a_fresh_or_empty_folder_is_claimed_and_created(tmp_path):
+    manifest = run_folder.claim(tmp_path / "new" / "run")
+    assert manifest.entries == {} and (tmp_path / "new" / "run").is_dir()
+    assert run_folder.claim(tmp_path / "new" / "run").foreign() == []
 
 
-def test_a_failed_write_leaves_the_previous_files_whole(tmp_path):
-    run_folder.write_log(a_log(), tmp_path)
+def test_files_rnnkit_did_not_write_are_refused_and_named(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / run_folder.VOCAB_FILE).write_text("my own vocabulary")
+    (tmp_path / run_folder.CHECKPOINT_DIR).mkdir()  # a folder of the user's, not rnnkit's
+    with pytest.raises(CommandError) as info:
+        run_folder.claim(tmp_path)
+    message = str(info.value)
+    assert "checkpoints/, notes.txt, vocab.json" in message and "--force included" in message
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_file_rnnkit_wrote_and_someone_changed_is_no_longer_rnnkits(tmp_path):
+    manifest = run_folder.claim(tmp_path)
+    manifest.write_json(run_folder.LOG_FILE, a_log(3.0))
+    assert run_folder.claim(tmp_path).foreign() == []
+    (tmp_path / run_folder.LOG_FILE).write_text("edited by hand")
+    with pytest.raises(CommandError, match="training_log.json"):
+        run_folder.claim(tmp_path)
+
+
+def test_in_rnnkits_checkpoints_folder_only_tensorflows_names_are_rnnkits(tmp_path):
+    manifest = run_folder.claim(tmp_path)
+    folder = manifest.checkpoint_dir()
+    folder.mkdir()
+    for name in ("checkpoint", "ckpt-3.index", "ckpt-3.data-00000-of-00001", "ckpt-4_temp"):
+        (folder / name).write_text("x")
+    assert manifest.foreign() == []
+    (folder / "best-by-hand.h5").write_text("mine")
+    assert manifest.foreign() == ["checkpoints/best-by-hand.h5"]
+
+
+def test_a_manifest_rnnkit_did_not_write_is_refused(tmp_path):
+    (tmp_path / run_folder.MANIFEST_FILE).write_text('{"files": {"thesis.tex": {}}}')
+    with pytest.raises(CommandError, match="is not a manifest written by rnnkit"):
+        run_folder.claim(tmp_path)
+
+
+def test_clear_removes_only_files_claim_has_vouched_for(tmp_path):
+    manifest = run_folder.claim(tmp_path)
+    manifest.write(run_folder.VOCAB_FILE, VOCAB.save)
+    manifest.checkpoint_dir().mkdir()
+    (tmp_path / run_folder.CHECKPOINT_DIR / "ckpt-1.index").write_text("x")
+    run_folder.claim(tmp_path).clear()
+    assert [p.name for p in tmp_path.iterdir()] == [run_folder.MANIFEST_FILE]
+
+
+@pytest.mark.parametrize("moment", ["before the rename", "after the rename"])
+def test_a_write_killed_at_any_moment_leaves_a_file_the_manifest_knows(
+    tmp_path, monkeypatch, moment
+):
+    manifest = run_folder.claim(tmp_path)
+    manifest.write_json(run_folder.LOG_FILE, a_log(3.0))
     before = (tmp_path / run_folder.LOG_FILE).read_text()
-    with pytest.raises(TypeError):
-        run_folder.write_log({"not json": object()}, tmp_path)
+    calls = []
+    # Three renames per write: the manifest (announcing), the file, the manifest (settling).
+    kill_at = {"before the rename": 2, "after the rename": 3}[moment]
 
-    class HalfSaved:
-        def save(self, path):
-            path.write_bytes(b"half a model")
+    def killed(*args):
+        calls.append(args)
+        if len(calls) == kill_at:
             raise KeyboardInterrupt
+        return real(*args)
 
-    (tmp_path / run_folder.MODEL_FILE).write_bytes(b"old model")
+    real = files.move_into_place
+    monkeypatch.setattr(files, "move_into_place", killed)
     with pytest.raises(KeyboardInterrupt):
-        run_folder.save_model(HalfSaved(), tmp_path)
-    assert (tmp_path / run_folder.LOG_FILE).read_text() == before
-    assert (tmp_path / run_folder.MODEL_FILE).read_bytes() == b"old model"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        run_folder.MODEL_FILE,
-        run_folder.LOG_FILE,
-    ]
+        manifest.write_json(run_folder.LOG_FILE, a_log(3.0, 2.5))
+    monkeypatch.undo()
+    changed = (tmp_path / run_folder.LOG_FILE).read_text() != before
+    assert changed == (moment == "after the rename")
+    assert run_folder.claim(tmp_path).foreign() == []
+    # A temporary file a SIGKILL left behind is rnnkit's too.
+    files.temporary_name(tmp_path / run_folder.MODEL_FILE).write_bytes(b"half a model")
+    assert run_folder.claim(tmp_path).foreign() == []
 
 
-def test_log_entries_keep_what_only_the_log_knows():
-    previous = [{"epoch": 1, "loss": 9.0, "valid_perplexity": 5.5, "seconds": 1.5}]
-    entries = run_folder.log_entries(history(3.0, 2.0), previous)
-    assert entries == [
-        {"epoch": 1, "loss": 3.0, "perplexity": 2.0, "valid_perplexity": 5.5, "seconds": 1.5},
-        {"epoch": 2, "loss": 2.0, "perplexity": 2.0, "valid_perplexity": None, "seconds": None},
-    ]
+def test_the_log_is_strict_json_with_the_best_epoch():
+    log = a_log(3.0, 2.5, 2.5, float("inf"))
+    assert log["best_epoch"] == 2 and log["best_valid_perplexity"] == 2.5
+    assert log["epochs"][3]["valid_perplexity"] is None
+    json.loads(files.json_text(log))  # would raise on NaN or infinity
+    with pytest.raises(ValueError):
+        files.json_text({"perplexity": float("nan")})
 
 
 @pytest.mark.parametrize(
@@ -86,28 +145,29 @@ def test_read_log_refuses_what_rnnkit_train_did_not_write(tmp_path, content, fra
     assert info.value.status == 2
 
 
-def test_previous_run_resumes_only_the_same_run(tmp_path):
+def test_previous_run_resumes_the_same_run_wherever_its_data_now_lies(tmp_path):
     assert run_folder.previous_run(tmp_path, SETTINGS, SHA, epochs=3) is None
-    (tmp_path / run_folder.CHECKPOINT_DIR).mkdir()
-    with pytest.raises(CommandError, match="holds checkpoints but no training_log.json"):
-        run_folder.previous_run(tmp_path, SETTINGS, SHA, epochs=3)
-    run_folder.write_log(a_log(epochs_done=2), tmp_path)
-    assert len(run_folder.previous_run(tmp_path, SETTINGS, SHA, epochs=2)["epochs"]) == 2
+    files.write_json(tmp_path / run_folder.LOG_FILE, a_log())
+    assert run_folder.previous_run(tmp_path, SETTINGS, SHA, epochs=3) is None  # nothing to keep
+    files.write_json(tmp_path / run_folder.LOG_FILE, a_log(3.0, 2.5))
+    moved = {**SETTINGS, "data": "/somewhere/else/same.txt"}
+    assert len(run_folder.previous_run(tmp_path, moved, SHA, epochs=2)["epochs"]) == 2
     with pytest.raises(CommandError, match="already holds 2 epochs, more than --epochs 1"):
         run_folder.previous_run(tmp_path, SETTINGS, SHA, epochs=1)
     other = {**SETTINGS, "num_steps": 35}
     with pytest.raises(CommandError) as info:
         run_folder.previous_run(tmp_path, other, "1" * 64, epochs=3)
-    assert "(--num-steps 35, not 1; the data's contents changed)" in str(info.value)
+    assert "--num-steps 35, not 1; --data 1 holds other text than 1" in str(info.value)
 
 
-def test_clear_removes_the_run_and_nothing_else(tmp_path):
-    for name in (run_folder.MODEL_FILE, run_folder.LOG_FILE, run_folder.VOCAB_FILE, "notes.txt"):
-        (tmp_path / name).write_text("x")
-    (tmp_path / run_folder.CHECKPOINT_DIR).mkdir()
-    (tmp_path / run_folder.CHECKPOINT_DIR / "ckpt-1.index").write_text("x")
-    run_folder.clear(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", run_folder.VOCAB_FILE]
+def test_a_vocabulary_from_another_run_is_refused_even_at_the_same_size(tmp_path):
+    manifest = run_folder.claim(tmp_path)
+    manifest.write_json(run_folder.LOG_FILE, a_log(3.0))
+    Vocab(list("abdab")).save(tmp_path / run_folder.VOCAB_FILE)  # three tokens, other ones
+    with pytest.raises(CommandError, match="is not the vocabulary this run was trained with"):
+        run_folder.open_folder(tmp_path)
+    VOCAB.save(tmp_path / run_folder.VOCAB_FILE)
+    assert run_folder.open_folder(tmp_path)[1].idx_to_token == VOCAB.idx_to_token
 
 
 def test_open_folder_refuses_a_file(tmp_path):

@@ -158,13 +158,21 @@ def test_custom_loop_resumes_after_an_interruption_as_if_never_stopped(tmp_path,
         if epoch == 2:
             raise Interrupt
 
+    # Interrupted after epoch 2 was checkpointed, then while epoch 3 was being finished.
     with pytest.raises(Interrupt):
-        custom_run(checkpoint_dir=tmp_path, on_epoch_end=interrupt, log_every=0)
-    seen = []
+        custom_run(checkpoint_dir=tmp_path, on_checkpoint=interrupt, log_every=0)
+    with pytest.raises(Interrupt):
+        custom_run(
+            checkpoint_dir=tmp_path, on_epoch_end=lambda e, h: interrupt(e - 1, h), log_every=0
+        )
+    seen, restored = [], []
     model, history = custom_run(
-        checkpoint_dir=tmp_path, on_epoch_end=lambda e, h: seen.append(e), log_every=0
+        checkpoint_dir=tmp_path,
+        on_epoch_end=lambda e, h: seen.append(e),
+        on_checkpoint=lambda e, h: restored.append(e),
+        log_every=0,
     )
-    assert seen == [3, 4, 5]
+    assert seen == [3, 4, 5] and restored == [2, 3, 4, 5]
     assert history.loss == straight.loss and history.step_loss == straight.step_loss
     for ours, theirs in zip(model.get_weights(), straight_model.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
