@@ -27,8 +27,9 @@ import tensorflow as tf  # noqa: E402
 
 from rnnkit.layers import cells  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is no package
+from markdown_report import REPORT, write_section  # noqa: E402
+
 PAIRS = {
     "RNN": (lambda u: keras.layers.RNN(cells.RNNCell(u), return_sequences=True), "SimpleRNN"),
     "GRU": (lambda u: keras.layers.RNN(cells.GRUCell(u), return_sequences=True), "GRU"),
@@ -121,22 +122,6 @@ def table(results, args):
     return "\n".join(lines)
 
 
-def write_section(report: Path, device_label: str, body: str) -> None:
-    """Replace (or add) this device's throughput section in the report, atomically."""
-    begin = f"<!-- throughput:{device_label}:begin -->"
-    end = f"<!-- throughput:{device_label}:end -->"
-    section = f"{begin}\n{body}\n{end}"
-    text = report.read_text() if report.exists() else "# Benchmarks\n"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{section}\n"
-    tmp = report.with_name(report.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, report)
-
-
 def parse_args(argv):
     """Command-line options (sizes and repetitions)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -180,7 +165,7 @@ def main(argv=None) -> int:
                 )
         machine = f"{label} on {platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}"
         body = f"### Throughput, {machine}\n\n{table(results, args)}"
-        write_section(args.report, label, body)
+        write_section(args.report, f"throughput:{label}", body)
     print(f"wrote {args.report}")
     return 0
 

@@ -42,3 +42,27 @@ def test_sizes_must_be_positive(capsys):
         throughput.main(["--units", "0"])
     assert exit_.value.code == 2
     assert "--units must be a positive integer" in capsys.readouterr().err
+
+
+GRADING = SCRIPT.with_name("grading.py")
+FIXTURE_CHAPTER = (
+    Path(__file__).resolve().parent / "fixtures" / "chapters" / "01_exercise_fixture.py"
+)
+
+
+def test_grading_benchmark_records_the_sandbox_overhead(tmp_path):
+    from rnnkit.course import sandbox
+
+    if sandbox.available():
+        pytest.skip(sandbox.available())
+    spec = importlib.util.spec_from_file_location("grading_benchmark", GRADING)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = tmp_path / "benchmarks.md"
+    report.write_text("# Benchmarks\n\n## Perplexity\nkept as it is\n")
+    argv = ["--chapter", str(FIXTURE_CHAPTER), "--submissions", "2", "--jobs", "1"]
+    assert module.main([*argv, "--report", str(report)]) == 0
+    text = report.read_text()
+    assert "kept as it is" in text and text.count("<!-- grading:begin -->") == 1
+    row = next(line for line in text.splitlines() if line.startswith("| sandbox"))
+    assert float(row.split("|")[2]) > 0 and float(row.split("|")[3]) > 0
