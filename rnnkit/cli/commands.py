@@ -148,7 +148,8 @@ def train(config: TrainConfig) -> int:
         )
         return 0
     try:
-        return _train(config, manifest, previous, settings, data_sha256, vocab, ids, batches)
+        parts = train_ids, valid_ids, test_ids
+        return _train(config, manifest, previous, settings, data_sha256, vocab, parts, batches)
     except KeyboardInterrupt:
         print(
             f"\nrnnkit: interrupted; {_kept(out)}; rerun the same command to resume",
@@ -170,10 +171,9 @@ def _kept(out: Path) -> str:
     return f"{out} keeps its {done} finished epoch{'s' if done > 1 else ''}"
 
 
-def _train(config, manifest, previous, settings, data_sha256, vocab, ids, batches) -> int:
+def _train(config, manifest, previous, settings, data_sha256, vocab, parts, batches) -> int:
     out = config.out
-    fractions = config.valid_fraction, config.test_fraction
-    train_ids, valid_ids, test_ids = text_input.split(ids, *fractions)
+    train_ids, valid_ids, test_ids = parts
     if previous is None:
         manifest.clear()  # nothing but rnnkit's own files of a run not worth keeping
         log = run_folder.new_log(settings, data_sha256, vocab, train_ids, valid_ids, test_ids)

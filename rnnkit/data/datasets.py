@@ -16,7 +16,6 @@ a bad ``RNNKIT_DATA_DIR`` are also ``ValueError``.
 """
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -169,16 +168,8 @@ def cache_dir() -> Path:
     return Path(value).expanduser() if value else DEFAULT_CACHE_DIR.expanduser()
 
 
-def _sha256_of(file_path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(file_path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check(entry: DatasetInfo, file_path: Path, advice: str) -> None:
-    actual_sha = _sha256_of(file_path)
+    actual_sha = files.sha256(file_path)
     actual_size = file_path.stat().st_size
     if actual_sha != entry.sha256 or actual_size != entry.size:
         raise ChecksumError(
