@@ -26,7 +26,7 @@ import numpy as np
 
 from rnnkit.cli import memory, progress, run_folder, text_input
 from rnnkit.cli.config import TrainConfig
-from rnnkit.cli.errors import CommandError
+from rnnkit.cli.errors import CommandError, interrupted
 from rnnkit.data import splits
 from rnnkit.data.vocab import Vocab
 
@@ -151,11 +151,7 @@ def train(config: TrainConfig) -> int:
         parts = train_ids, valid_ids, test_ids
         return _train(config, manifest, previous, settings, data_sha256, vocab, parts, batches)
     except KeyboardInterrupt:
-        print(
-            f"\nrnnkit: interrupted; {_kept(out)}; rerun the same command to resume",
-            file=sys.stderr,
-        )
-        return 130
+        return interrupted(f"{_kept(out)}; rerun the same command to resume")
     except MemoryError:
         raise memory.too_large(config, len(vocab)) from None
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from rnnkit import files
 from rnnkit.cli import commands, course_commands
 from rnnkit.cli.config import TrainConfig
-from rnnkit.cli.errors import CommandError
+from rnnkit.cli.errors import CommandError, interrupted
 from rnnkit.cli.parser import build_parser
 
 COMMANDS = {
@@ -54,8 +54,7 @@ def console_main() -> int:
     try:
         return main()
     except KeyboardInterrupt:  # while the parser was still loading
-        print("\nrnnkit: interrupted; no file was changed", file=sys.stderr)
-        return 130
+        return interrupted("no file was changed")
 
 
 def main(argv=None) -> int:
@@ -82,8 +81,7 @@ def main(argv=None) -> int:
             if args.command in MODEL_COMMANDS
             else "every file it wrote is whole"
         )
-        print(f"\nrnnkit: interrupted; {kept}", file=sys.stderr)
-        return 130
+        return interrupted(kept)
     except BrokenPipeError:
         _silence_stdout()
         return 141
