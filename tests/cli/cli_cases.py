@@ -8,6 +8,7 @@ none of the test session's TensorFlow settings in its environment.
 
 import os
 import random
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,16 @@ def rnnkit(*argv, timeout=300, env=None, **kwargs) -> subprocess.CompletedProces
     )
 
 
+def _as_from_a_terminal() -> None:
+    """In the child, before exec: let Ctrl-C reach it, as it does a command typed at a prompt.
+
+    A shell without job control starts background commands with SIGINT ignored, and a program
+    inherits that; Python then leaves it ignored (rightly: that is how ``nohup`` works). CI may run
+    the tests so, and an interrupt test would then see the command run to its end.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*argv, env=None, **kwargs) -> subprocess.Popen:
     """Start ``python -m rnnkit argv...`` with its output piped, for a test to interrupt."""
     command = [sys.executable, "-m", "rnnkit", *map(str, argv)]
@@ -55,6 +66,7 @@ def start(*argv, env=None, **kwargs) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env=env or environment(),
+        preexec_fn=_as_from_a_terminal,
         **kwargs,
     )
 
