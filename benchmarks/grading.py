@@ -22,8 +22,10 @@ from pathlib import Path
 
 import nbformat
 
-from rnnkit.course import editions, grading, notebooks, runs, sandbox
-from rnnkit.course import exercises as ex
+# Set before TensorFlow loads: the chapter's checks, run in the grader, may import it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from rnnkit.course import editions, grading, markers, notebooks, runs, sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is no package
 from markdown_report import REPORT, write_section  # noqa: E402
@@ -35,13 +37,13 @@ def solved_submission(source: Path):
     """The student edition of ``source`` with every exercise answered by its solution."""
     instructor = editions.instructor_copy(notebooks.read_source(source), source.stem)
     solutions = {
-        cell.metadata[ex.EXERCISE_KEY]: cell.source
+        cell.metadata[markers.EXERCISE_KEY]: cell.source
         for cell in instructor.cells
-        if ex.EXERCISE_KEY in cell.metadata
+        if markers.EXERCISE_KEY in cell.metadata
     }
     student = editions.student_copy(notebooks.read_source(source), source.stem)
     for cell in student.cells:
-        name = cell.metadata.get(ex.EXERCISE_KEY)
+        name = cell.metadata.get(markers.EXERCISE_KEY)
         if name in solutions:
             cell.source = solutions[name]
     return student

@@ -630,6 +630,10 @@ class Rule:
     def __repr__(self):
         return self.text
 
+    def _wire_source_(self):
+        # The grader runs these checks in its own process; this rebuilds the rule in yours.
+        return f"Rule({self.text!r}, {self.text})"
+
 
 @exercise(
     "lag_windows",

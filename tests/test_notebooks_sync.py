@@ -8,8 +8,7 @@ a committed notebook or a release.
 import nbformat
 import pytest
 
-from rnnkit.course import editions, notebooks, release
-from rnnkit.course import exercises as ex
+from rnnkit.course import editions, markers, notebooks, release
 
 SOURCES = notebooks.chapter_sources()
 MIN_LEAK_LINE = 12  # shorter lines ("return x", "pass") say nothing about a solution
@@ -38,23 +37,27 @@ def secret_lines(source) -> set[str]:
     instructor = notebooks.read_source(source)
     secret, public = set(), set()
     for cell in instructor.cells:
-        if ex.HIDDEN_KEY in cell.metadata:
+        if markers.HIDDEN_KEY in cell.metadata:
             secret.update(line.strip() for line in cell.source.splitlines())
-        elif ex.EXERCISE_KEY in cell.metadata:
-            secret.update(_region_lines(cell, ex.SOLUTION_BEGIN, ex.SOLUTION_END))
+        elif markers.EXERCISE_KEY in cell.metadata:
+            secret.update(_region_lines(cell, markers.SOLUTION_BEGIN, markers.SOLUTION_END))
         else:
             public.update(line.strip() for line in cell.source.splitlines())
     return {
         line
         for line in secret - public
-        if len(line) >= MIN_LEAK_LINE and not line.startswith("#") and line not in ex.STUB_LINES
+        if len(line) >= MIN_LEAK_LINE
+        and not line.startswith("#")
+        and line not in markers.STUB_LINES
     }
 
 
 def leaks(nb, source) -> list[str]:
     """Hidden-check cells and secret lines of ``source`` found in the notebook ``nb``."""
     found = [
-        f"cell {i}: a hidden check" for i, c in enumerate(nb.cells) if ex.HIDDEN_KEY in c.metadata
+        f"cell {i}: a hidden check"
+        for i, c in enumerate(nb.cells)
+        if markers.HIDDEN_KEY in c.metadata
     ]
     secret = secret_lines(source)
     for index, cell in enumerate(nb.cells):

@@ -46,7 +46,9 @@ with hidden_check("rollout_path") as t:
     start = np.array([1.0, 2.0, 4.0])
     doubling = Rule("lambda w: 2 * w[-1]", lambda w: 2 * w[-1])
     t.close(t.call(rollout_path, doubling, start, 3), [8.0, 16.0, 32.0])
-    t.true(np.array_equal(start, [1.0, 2.0, 4.0]), "the window passed in is left unchanged")
+    t.true(
+        np.array_equal(t.arguments[1], [1.0, 2.0, 4.0]), "the window passed in is left unchanged"
+    )
 ### END HIDDEN TESTS
 
 

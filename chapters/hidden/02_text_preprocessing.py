@@ -15,12 +15,7 @@ with hidden_check("coverage") as t:
     t.close(t.call(coverage, vocab, ["<unk>", "y"]), 0.5)
     t.close(t.call(coverage, vocab, ["q", "r", "s"]), 0.0)
     t.close(t.call(coverage, vocab, ["x"] * 5), 1.0)
-    t.tested = "coverage(Vocab(['x', 'y', 'x'], reserved_tokens=['<pad>']), [])"
-    try:
-        outcome = coverage(vocab, [])
-    except ValueError:
-        outcome = "ValueError"
-    t.equal(outcome, "ValueError")
+    t.raises(ValueError, coverage, vocab, [])
 ### END HIDDEN TESTS
 
 
@@ -74,7 +69,7 @@ with hidden_check("bpe_merge_step") as t:
     table = {("l", "o", "w", "</w>"): 5, ("l", "o", "w", "e", "r", "</w>"): 2}
     t.call(my_merge_step, table)
     t.true(
-        table == {("l", "o", "w", "</w>"): 5, ("l", "o", "w", "e", "r", "</w>"): 2},
+        t.arguments[0] == {("l", "o", "w", "</w>"): 5, ("l", "o", "w", "e", "r", "</w>"): 2},
         "the table passed in is left unchanged",
     )
 ### END HIDDEN TESTS

@@ -21,13 +21,7 @@ with hidden_check("use_top_p") as t:
     t.close(t.call(use_top_p, logits, 1.0), np.exp(logits) / np.exp(logits).sum())
     t.close(t.call(use_top_p, np.array([0.0, -np.inf, 0.0]), 1.0), [0.5, 0.0, 0.5])
     for bad in ({"p": 0.0}, {"p": 1.5}, {"p": 0.5, "temperature": 0.0}):
-        t.tested = f"use_top_p(logits, **{bad})"
-        try:
-            use_top_p(logits, **bad)
-            outcome = "no error"
-        except ValueError:
-            outcome = "ValueError"
-        t.equal(outcome, "ValueError")
+        t.raises(ValueError, use_top_p, logits, **bad)
 ### END HIDDEN TESTS
 
 
@@ -50,13 +44,7 @@ with hidden_check("use_adding_data") as t:
     b = check_adding_batch(t, use_adding_data, 5, 6, 12, 2)[0]
     t.true(not np.array_equal(a, b), "two different seeds give different batches")
     for bad in (0, 11):
-        t.tested = f"use_adding_data(np.random.default_rng(0), 2, 10, num_marked={bad})"
-        try:
-            use_adding_data(np.random.default_rng(0), 2, 10, num_marked=bad)
-            outcome = "no error"
-        except ValueError:
-            outcome = "ValueError"
-        t.equal(outcome, "ValueError")
+        t.raises(ValueError, use_adding_data, np.random.default_rng(0), 2, 10, num_marked=bad)
 ### END HIDDEN TESTS
 
 

@@ -7,7 +7,7 @@ Each function takes the parsed options and returns the exit status; the work its
 import sys
 import time
 
-from rnnkit.course import exercises, grades, grading, notebooks, runs, sandbox
+from rnnkit.course import grades, grading, markers, notebooks, runs, sandbox
 from rnnkit.course import release as releasing
 from rnnkit.course import workbook as running
 
@@ -31,7 +31,7 @@ def release(args) -> int:
     with_exercises = [
         source
         for source in sources
-        if exercises.chapter_exercises(notebooks.read_source(source), str(source))
+        if markers.chapter_exercises(notebooks.read_source(source), str(source))
     ]
     if args.verify:
         rows = []

@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         if args.command in MODEL_COMMANDS:
             return _internal_error(exc)
-        # A missing chapter, or a malformed exercise marker (exercises.MarkerError).
+        # A missing chapter, or a malformed exercise marker (markers.MarkerError).
         print(f"rnnkit: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug: one line here, the details in a file

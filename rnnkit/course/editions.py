@@ -10,19 +10,18 @@ solution can leak from an unbalanced region. This module never imports TensorFlo
 
 import copy
 
-from rnnkit.course import colab
-from rnnkit.course import exercises as ex
+from rnnkit.course import colab, markers
 
 
 def _stub_solutions(source: str) -> str:
     lines, out, inside = source.splitlines(), [], False
     for line in lines:
         text = line.strip()
-        if text == ex.SOLUTION_BEGIN:
+        if text == markers.SOLUTION_BEGIN:
             indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + stub for stub in ex.STUB_LINES)
+            out.extend(indent + stub for stub in markers.STUB_LINES)
             inside = True
-        elif text == ex.SOLUTION_END:
+        elif text == markers.SOLUTION_END:
             inside = False
         elif not inside:
             out.append(line)
@@ -30,22 +29,22 @@ def _stub_solutions(source: str) -> str:
 
 
 def _edition(nb, chapter: str, solutions: bool):
-    ex.chapter_exercises(nb, chapter)
+    markers.chapter_exercises(nb, chapter)
     edition = copy.deepcopy(nb)
     cells = colab.preamble_cells(chapter)
     for cell in edition.cells:
-        if not solutions and ex.HIDDEN_KEY in cell.metadata:
+        if not solutions and markers.HIDDEN_KEY in cell.metadata:
             continue
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-            if not solutions and ex.EXERCISE_KEY in cell.metadata:
+            if not solutions and markers.EXERCISE_KEY in cell.metadata:
                 cell.source = _stub_solutions(cell.source)
         cells.append(cell)
     edition.cells = cells
     # No jupytext pairing: Jupyter with jupytext would otherwise load the paired .py (with its
     # solutions) into the student's notebook, or save the student's edition over the source.
     edition.metadata.pop("jupytext", None)
-    edition.metadata[ex.NOTEBOOK_KEY] = {"chapter": chapter}
+    edition.metadata[markers.NOTEBOOK_KEY] = {"chapter": chapter}
     return edition
 
 

@@ -1,4 +1,4 @@
-"""Exercises with instant feedback: the check registry, the checking helpers and the cell markers.
+"""Exercises with instant feedback: the check registry and the checking helpers.
 
 In a chapter source a coding exercise is a code cell with jupytext metadata, e.g.
 ``# %% exercise="bpe_merge_step" points=2``, whose solution sits between ``### BEGIN SOLUTION``
@@ -8,36 +8,20 @@ expected, what came back and a hint. Hidden checks live only in the instructor's
 marked ``# %% hidden_check="bpe_merge_step"`` (body between ``### BEGIN HIDDEN TESTS`` and
 ``### END HIDDEN TESTS``) that use ``with hidden_check("bpe_merge_step") as t:``.
 
-When the environment variable ``RNNKIT_GRADING_RESULTS`` names a file (the grader sets it), every
-check also appends one JSON line with its outcome to that file. This module imports nothing heavy:
-a check that needs numpy or TensorFlow imports it inside the check.
+When the grader runs the checks (in its own process, rnnkit.course.remote), it records every
+outcome with :func:`recording`; the student's kernel never reports a grade. This module imports
+nothing heavy: a check that needs numpy or TensorFlow imports it inside the check.
 """
 
-import json
-import os
-import re
+import contextlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from rnnkit import validate
+from rnnkit.course import kernel_link
 
-SOLUTION_BEGIN = "### BEGIN SOLUTION"
-SOLUTION_END = "### END SOLUTION"
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-HIDDEN_END = "### END HIDDEN TESTS"
-# What a released exercise holds instead of each solution.
-STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError")
-# Cell metadata keys (jupytext writes them as key=value on the ``# %%`` line).
-EXERCISE_KEY = "exercise"
-POINTS_KEY = "points"
-HIDDEN_KEY = "hidden_check"
-RESULTS_ENV = "RNNKIT_GRADING_RESULTS"
 # The status of a check whose answer still raises NotImplementedError (the starter code).
 NOT_ATTEMPTED = "not attempted"
-# Notebook metadata key under which a student release records {"chapter": "NN_topic"}.
-NOTEBOOK_KEY = "rnnkit"
-_EXACT_MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
-_MARKER_LIKE = re.compile(r"#+\s*(BEGIN|END)\s+(SOLUTION|HIDDEN\s+TESTS?)\b", re.IGNORECASE)
 # Long values are cut so that one feedback block stays readable.
 _MAX_REPR = 300
 
@@ -127,8 +111,21 @@ class StudentCodeError(Exception):
     """Raised inside a check when the student's code raised an exception."""
 
     def __init__(self, tested: str, exc: BaseException):
-        super().__init__(f"your code raised {_describe(exc)}")
+        described = exc.described() if hasattr(exc, "described") else _describe(exc)
+        super().__init__(f"your code raised {described}")
         self.tested = tested
+
+
+def _fetched(value, role: str = "got"):
+    """A Remote answer's plain data; a Remote expected value is a bug of the check."""
+    if not isinstance(value, kernel_link.Remote):
+        return value
+    if role == "expected":
+        raise kernel_link.ChapterBug(
+            f"an expected value comes from the student's kernel ({value!r}); compute it in "
+            "the check"
+        )
+    return value.fetch()
 
 
 class ExerciseFailed(Exception):
@@ -144,22 +141,58 @@ class ExerciseFailed(Exception):
 
 
 class Tester:
-    """Handed to check functions: runs the student's code and compares what comes back."""
+    """Handed to check functions: runs the student's code and compares what comes back.
+
+    ``arguments`` holds the positional arguments of the last call as they were after it, so
+    that a check can require that the student's function left its inputs alone.
+    """
 
     def __init__(self):
         self.tested = ""
+        self.arguments = ()
+
+    def _run(self, fn, args, kwargs):
+        if isinstance(fn, kernel_link.Remote):  # the grader's side: the call runs in the kernel
+            result, self.arguments = fn.invoke(args, kwargs)
+            return result
+        self.arguments = args
+        return fn(*args, **kwargs)
 
     def call(self, fn, *args, **kwargs):
         """Call the student's ``fn``; an exception becomes feedback naming the call."""
         self.tested = _call_text(fn, args, kwargs)
         try:
-            return fn(*args, **kwargs)
+            return self._run(fn, args, kwargs)
+        except kernel_link.ChapterBug:
+            raise
         except Exception as exc:
             raise StudentCodeError(self.tested, exc) from exc
+
+    def raises(self, exception: type, fn, *args, **kwargs) -> str:
+        """Require that ``fn(*args, **kwargs)`` raises ``exception`` (or a subclass of it).
+
+        Returns the message, for a check that also wants it to say something.
+        """
+        self.tested = _call_text(fn, args, kwargs)
+        try:
+            self._run(fn, args, kwargs)
+        except kernel_link.ChapterBug:
+            raise
+        except kernel_link.RemoteRaised as exc:
+            names, message, got = exc.bases, exc.message, exc.described()
+        except Exception as exc:
+            names = [cls.__name__ for cls in type(exc).__mro__]
+            message, got = str(exc), _describe(exc)
+        else:
+            raise CheckFailed(self.tested, f"a {exception.__name__}", "no error") from None
+        if exception.__name__ not in names:
+            raise CheckFailed(self.tested, f"a {exception.__name__}", got)
+        return message
 
     def equal(self, got, expected, tested: str = "") -> None:
         """Require ``got == expected`` (arrays: same shape and elements)."""
         tested = tested or self.tested
+        got, expected = _fetched(got), _fetched(expected, "expected")
         if not _same(got, expected):
             raise CheckFailed(tested, _short(expected), _short(got))
 
@@ -170,6 +203,7 @@ class Tester:
         import numpy as np
 
         tested = tested or self.tested
+        got, expected = _fetched(got), _fetched(expected, "expected")
         try:
             got_a, expected_a = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
         except (TypeError, ValueError):
@@ -182,11 +216,29 @@ class Tester:
 
     def true(self, condition, what: str) -> None:
         """Require ``condition``; ``what`` says in words what should hold."""
-        if not condition:
+        if not _fetched(condition):
             raise CheckFailed(self.tested, "", "", f"{what} does not hold")
 
 
 _REGISTRY: dict[str, Exercise] = {}
+# The outcomes the grader is recording (None in a student's kernel: nothing is recorded there).
+_RECORDED: list | None = None
+
+
+@contextlib.contextmanager
+def recording():
+    """Record every check's outcome (as a dict) in the list this yields, with a fresh registry.
+
+    The grader wraps each run of a submission in it, so that one run's checks and outcomes never
+    mix with another's in the same process.
+    """
+    global _REGISTRY, _RECORDED
+    saved = _REGISTRY, _RECORDED
+    _REGISTRY, _RECORDED = {}, []
+    try:
+        yield _RECORDED
+    finally:
+        _REGISTRY, _RECORDED = saved
 
 
 def exercise(name: str, points: int, hint: str = ""):
@@ -231,6 +283,8 @@ def check(name: str, *answers) -> Outcome:
     try:
         ex.check(tester, *answers)
         outcome = Outcome(ex.name, "visible", "passed", ex.points)
+    except kernel_link.ChapterBug:
+        raise  # the check itself is wrong: not the student's answer
     except Exception as exc:
         outcome = _outcome_from(ex, "visible", tester, exc)
     return _report(outcome)
@@ -249,6 +303,8 @@ class hidden_check:  # lower case: it reads like a function, ``with hidden_check
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is not None and not isinstance(exc, Exception):
             return False  # KeyboardInterrupt and SystemExit must go through
+        if isinstance(exc, kernel_link.ChapterBug):
+            return False  # the check itself is wrong: not the student's answer
         ex = self.exercise
         if exc is None:
             outcome = Outcome(ex.name, "hidden", "passed", ex.points)
@@ -282,10 +338,8 @@ def _outcome_from(ex: Exercise, kind: str, tester: Tester, exc: Exception) -> Ou
 
 
 def _report(outcome: Outcome) -> Outcome:
-    path = os.environ.get(RESULTS_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as results:
-            results.write(json.dumps(asdict(outcome)) + "\n")
+    if _RECORDED is not None:
+        _RECORDED.append(asdict(outcome))
     if outcome.status in ("failed", "error"):
         raise ExerciseFailed(outcome)
     print(outcome.feedback())
@@ -320,102 +374,3 @@ def _same(got, expected) -> bool:
         return bool(got == expected)
     except Exception:  # an answer whose == raises (or returns an array) is simply not equal
         return False
-
-
-class MarkerError(ValueError):
-    """A chapter whose exercise metadata or solution/hidden-test markers are wrong or unbalanced."""
-
-
-@dataclass(frozen=True)
-class ExerciseSpec:
-    """An exercise as the instructor's chapter declares it."""
-
-    name: str
-    points: int
-
-
-def _regions(lines: list[str], begin: str, end: str, where: str, problems: list) -> list:
-    """(first, last) line indices of each begin...end region; problems get appended."""
-    regions, start = [], None
-    for number, line in enumerate(lines):
-        text = line.strip()
-        if text == begin:
-            if start is not None:
-                problems.append(f"{where}, line {number + 1}: {begin!r} inside an open region")
-            start = number
-        elif text == end:
-            if start is None:
-                problems.append(f"{where}, line {number + 1}: {end!r} without {begin!r}")
-            else:
-                regions.append((start, number))
-                start = None
-    if start is not None:
-        problems.append(f"{where}, line {start + 1}: {begin!r} is never closed by {end!r}")
-    if not regions and start is None:
-        problems.append(f"{where}: needs a {begin!r} ... {end!r} region")
-    return regions
-
-
-def _stray_markers(lines: list[str], allowed: tuple, where: str, problems: list) -> None:
-    for number, line in enumerate(lines):
-        text = line.strip()
-        if not _MARKER_LIKE.search(text) or text in allowed:
-            continue
-        if text in _EXACT_MARKERS:
-            problems.append(f"{where}, line {number + 1}: {text!r} does not belong in this cell")
-        else:
-            problems.append(
-                f"{where}, line {number + 1}: malformed marker {text!r}; markers are exactly "
-                + ", ".join(repr(m) for m in _EXACT_MARKERS)
-            )
-
-
-def chapter_exercises(nb, origin: str = "chapter") -> list[ExerciseSpec]:
-    """Validate a chapter's exercise cells and markers; return its exercises in order.
-
-    Raises MarkerError listing every problem (cell numbers count from 1).
-    """
-    problems, specs, hidden = [], {}, []
-    solution_pair, hidden_pair = (
-        (SOLUTION_BEGIN, SOLUTION_END),
-        (HIDDEN_BEGIN, HIDDEN_END),
-    )
-    for index, cell in enumerate(nb.cells):
-        where = f"{origin}: cell {index + 1}"
-        name, hidden_name = cell.metadata.get(EXERCISE_KEY), cell.metadata.get(HIDDEN_KEY)
-        lines = cell.source.splitlines()
-        if name is not None or hidden_name is not None:
-            label = EXERCISE_KEY if name is not None else HIDDEN_KEY
-            if cell.cell_type != "code":
-                problems.append(f"{where}: {label}= metadata on a {cell.cell_type} cell")
-                continue
-            if name is not None and hidden_name is not None:
-                problems.append(f"{where}: has both exercise= and hidden_check= metadata")
-                continue
-        if name is not None:
-            points = cell.metadata.get(POINTS_KEY)
-            if not isinstance(name, str) or not name.isidentifier():
-                problems.append(f"{where}: exercise={name!r} must be a Python identifier")
-            elif name in specs:
-                problems.append(f"{where}: exercise {name!r} appears twice")
-            try:
-                points = validate.positive_integer(points, "points")
-            except (TypeError, ValueError) as err:
-                problems.append(f"{where}: exercise {name!r} needs points=N: {err}")
-            else:
-                if isinstance(name, str):
-                    specs[name] = ExerciseSpec(name, points)
-            _regions(lines, *solution_pair, where, problems)
-            _stray_markers(lines, solution_pair, where, problems)
-        elif hidden_name is not None:
-            hidden.append((where, hidden_name))
-            _regions(lines, *hidden_pair, where, problems)
-            _stray_markers(lines, hidden_pair, where, problems)
-        else:
-            _stray_markers(lines, (), where, problems)
-    for where, hidden_name in hidden:
-        if hidden_name not in specs:
-            problems.append(f"{where}: hidden_check={hidden_name!r} names no exercise cell")
-    if problems:
-        raise MarkerError("malformed exercise markers:\n  " + "\n  ".join(problems))
-    return list(specs.values())

@@ -7,8 +7,9 @@ rnnkit.course.sandbox), and turns the check results into one row per student and
 
 The sandbox keeps a submission from reading the instructor's chapters or other submissions, from
 the network, from other processes, and from writing anywhere but its scratch folder. The checks
-themselves still run in the student's kernel: docs/instructors.md says what that leaves open.
-This module never imports TensorFlow.
+run in the grader's process and ask the kernel only for the student's answers, as plain data
+(rnnkit.course.remote); docs/instructors.md has the threat model. This module never imports
+TensorFlow (a chapter's checks may, in the grader, when they use it).
 """
 
 import multiprocessing
@@ -18,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import fields, replace
 from pathlib import Path
 
-from rnnkit.course import editions, notebooks, runs, submissions
+from rnnkit.course import editions, markers, notebooks, runs, submissions
 from rnnkit.course import exercises as ex
 from rnnkit.course.grades import Row
 
@@ -39,7 +40,7 @@ def _first_error(cell) -> str:
 
 
 def _status(
-    spec: ex.ExerciseSpec, run: runs.Run, hidden_count: int, timeout: float
+    spec: markers.ExerciseSpec, run: runs.Run, hidden_count: int, timeout: float
 ) -> tuple[str, str]:
     """(status, reason) of one exercise after a run; see docs/instructors.md for the rules."""
     nb = run.nb
@@ -100,8 +101,10 @@ def _outcome_fields(record: dict) -> dict:
 def _hidden_counts(instructor) -> dict[str, int]:
     counts = {}
     for cell in instructor.cells:
-        if ex.HIDDEN_KEY in cell.metadata:
-            counts[cell.metadata[ex.HIDDEN_KEY]] = counts.get(cell.metadata[ex.HIDDEN_KEY], 0) + 1
+        if markers.HIDDEN_KEY in cell.metadata:
+            counts[cell.metadata[markers.HIDDEN_KEY]] = (
+                counts.get(cell.metadata[markers.HIDDEN_KEY], 0) + 1
+            )
     return counts
 
 
@@ -120,8 +123,8 @@ def grade_notebook(
     chapter = source.stem
     instructor = notebooks.read_source(source)
     try:
-        specs = ex.chapter_exercises(instructor, str(source))
-    except ex.MarkerError as exc:
+        specs = markers.chapter_exercises(instructor, str(source))
+    except markers.MarkerError as exc:
         return [
             Row(student, chapter, "-", 0, 0, "error", runs.one_line(f"instructor chapter {exc}"))
         ]
@@ -158,8 +161,8 @@ def _invalid_rows(path: Path, chapters_dir: Path, status: str, reason: str) -> l
     chapter = source.stem if source else "?"
     student = submissions.student_for(path, source.stem if source else "")
     try:
-        specs = ex.chapter_exercises(notebooks.read_source(source)) if source else []
-    except ex.MarkerError:
+        specs = markers.chapter_exercises(notebooks.read_source(source)) if source else []
+    except markers.MarkerError:
         specs = []
     if not specs:
         return [Row(student, chapter, "-", 0, 0, status, reason)]
@@ -184,7 +187,7 @@ def grade_submission(
     source = submissions.chapter_for(path, submissions.chapter_of(nb), chapters_dir)
     if source is None:
         reason = (
-            f"cannot tell which chapter this is: no {ex.NOTEBOOK_KEY}.chapter metadata and no "
+            f"cannot tell which chapter this is: no {markers.NOTEBOOK_KEY}.chapter metadata and no "
             f"chapter name of {chapters_dir} in the file or folder name"
         )
         return [Row(submissions.student_for(path, ""), "?", "-", 0, 0, "invalid", reason)]

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from rnnkit import files
-from rnnkit.course import exercises as ex
+from rnnkit.course import markers
 
 # The chapters of the checkout rnnkit was installed from (an editable install, as `make` does);
 # a non-editable install (pip install ., Colab) uses ./chapters of the current directory.
@@ -75,13 +75,13 @@ def read_source(path: Path):
 
 def _insert_hidden(nb, hidden_nb, origin: Path) -> None:
     for cell in hidden_nb.cells:
-        name = cell.metadata.get(ex.HIDDEN_KEY)
+        name = cell.metadata.get(markers.HIDDEN_KEY)
         if name is None:
             if cell.cell_type == "code" and any(
                 line.strip() and not line.lstrip().startswith("#")
                 for line in cell.source.splitlines()
             ):
-                raise ex.MarkerError(f"{origin}: every code cell needs hidden_check= metadata")
+                raise markers.MarkerError(f"{origin}: every code cell needs hidden_check= metadata")
             continue
         nb.cells.insert(_hidden_position(nb, name), cell)
 
@@ -89,19 +89,19 @@ def _insert_hidden(nb, hidden_nb, origin: Path) -> None:
 def _hidden_position(nb, name: str) -> int:
     """Where a hidden check of ``name`` goes: after its visible check, else its exercise."""
     owner = next(
-        (i for i, c in enumerate(nb.cells) if c.metadata.get(ex.EXERCISE_KEY) == name), None
+        (i for i, c in enumerate(nb.cells) if c.metadata.get(markers.EXERCISE_KEY) == name), None
     )
     if owner is None:
         return len(nb.cells)  # chapter_exercises reports a hidden check that names no exercise
     position = owner + 1
     for index in range(owner + 1, len(nb.cells)):
         cell = nb.cells[index]
-        if cell.metadata.get(ex.EXERCISE_KEY):
+        if cell.metadata.get(markers.EXERCISE_KEY):
             break
         if cell.cell_type == "code" and re.search(rf"\bcheck\(\s*[\"']{name}[\"']", cell.source):
             position = index + 1
             break
-    while position < len(nb.cells) and nb.cells[position].metadata.get(ex.HIDDEN_KEY) == name:
+    while position < len(nb.cells) and nb.cells[position].metadata.get(markers.HIDDEN_KEY) == name:
         position += 1  # several hidden cells of one exercise keep their order
     return position
 

@@ -1,10 +1,13 @@
 """Running one graded notebook: in the sandbox or not, under time limits, with capped outputs.
 
 ``execute`` runs the notebook the grader built in a fresh kernel and reruns it without a cell
-that timed out or killed the kernel, so that such a cell costs only its own exercise. It returns
-what ran and what the checks recorded. This module never imports TensorFlow.
+that timed out or killed the kernel, so that such a cell costs only its own exercise. The
+check cells run here, in the grader's process (rnnkit.course.remote), and ask the kernel only
+for the student's answers. It returns what ran and what the checks recorded. This module never
+imports TensorFlow.
 """
 
+import asyncio
 import copy
 import json
 import os
@@ -14,18 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rnnkit.course import exercises as ex
-from rnnkit.course import notebooks, sandbox
+from rnnkit.course import kernel_link, markers, notebooks, remote, sandbox, wire
 
 # Quiet the kernel's own start-up warnings; output of the student's code is kept in the notebook.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 _MAX_REASON = 300
 # The most output a submission's notebook keeps (a flood of prints must not exhaust memory).
 MAX_OUTPUT_BYTES = 8 * 2**20
+# The largest answer one call of a student's function may send back.
+MAX_ANSWER_BYTES = 64 * 2**20
 
 
 def exercise_of(cell) -> str:
     """The exercise an answer cell belongs to ("" for any other cell)."""
-    name = cell.metadata.get(ex.EXERCISE_KEY)
+    name = cell.metadata.get(markers.EXERCISE_KEY)
     return name if cell.cell_type == "code" and isinstance(name, str) else ""
 
 
@@ -70,15 +75,21 @@ TRUSTED = Isolation(sandbox=False)
 
 
 def _client_class():
+    import nbformat
     from nbclient import NotebookClient
+    from nbclient.util import run_hook
 
-    class CappedClient(NotebookClient):
-        """A client that keeps at most MAX_OUTPUT_BYTES of a submission's outputs."""
+    class GradingClient(NotebookClient):
+        """Runs check cells in the grader and keeps at most MAX_OUTPUT_BYTES of the outputs."""
 
         kept = 0
+        namespace = None  # the check cells' globals (remote.Namespace), set by execute
 
         def output(self, outs, msg, display_id, cell_index):
-            size = len(json.dumps(msg.get("content", {}), default=str))
+            content = msg.get("content", {})
+            size = len(json.dumps(content, default=str))
+            if wire.MIME in content.get("data", {}) and size <= MAX_ANSWER_BYTES:
+                return super().output(outs, msg, display_id, cell_index)  # an answer
             if self.kept + size > MAX_OUTPUT_BYTES:
                 if self.kept <= MAX_OUTPUT_BYTES:
                     self.kept = MAX_OUTPUT_BYTES + 1
@@ -88,7 +99,36 @@ def _client_class():
             self.kept += size
             return super().output(outs, msg, display_id, cell_index)
 
-    return CappedClient
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, **kwargs):
+            runs_in = cell.metadata.get(remote.GRADER_KEY, "")
+            if runs_in != remote.IN_GRADER:
+                await super().async_execute_cell(cell, cell_index, execution_count, **kwargs)
+            if not runs_in:
+                return cell
+            kernel_outputs = list(cell.get("outputs", []))
+            await run_hook(self.on_cell_execute, cell=cell, cell_index=cell_index)
+            loop, parent = asyncio.get_running_loop(), super().async_execute_cell
+
+            def run_code(code):  # called from the check's thread; the loop runs the kernel
+                driver = nbformat.v4.new_code_cell(code)
+                call = parent(driver, cell_index, store_history=False)
+                try:
+                    asyncio.run_coroutine_threadsafe(call, loop).result()
+                except BaseException as exc:  # a timeout, a dead kernel, the budget spent
+                    raise kernel_link.KernelGone(exc) from exc
+                return driver.outputs
+
+            self.namespace._link.run_code = run_code
+            outputs, gone = await loop.run_in_executor(
+                None, remote.run_check_cell, cell.source, self.namespace
+            )
+            self.nb.cells[cell_index] = cell  # nbclient put each call's cell in its place
+            if gone is not None:
+                raise gone.original
+            cell.outputs = kernel_outputs + outputs
+            return cell
+
+    return GradingClient
 
 
 def nbformat_stream(text: str):
@@ -98,17 +138,16 @@ def nbformat_stream(text: str):
     return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
 
 
-def _student_env(results_path: Path) -> dict:
+def _student_env(scratch: Path) -> dict:
     """The student kernel's whole environment: nothing of the grader's beyond what it needs."""
     keep = ("PATH", "LANG", "LC_ALL", "RNNKIT_DATA_DIR", "RNNKIT_CACHE_DIR", "VIRTUAL_ENV")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.update(
-        HOME=str(results_path.parent),
+        HOME=str(scratch),
         RNNKIT_QUICK="1",
         TF_CPP_MIN_LOG_LEVEL="3",
         MPLBACKEND="agg",
         PYTHONNOUSERSITE="1",
-        **{ex.RESULTS_ENV: str(results_path)},
     )
     return env
 
@@ -119,13 +158,14 @@ def execute(graded, workdir: Path, cell_timeout: float, timeout: float, isolatio
 
     scratch = workdir / "scratch"
     scratch.mkdir()
-    results_path = scratch / ".rnnkit-results.jsonl"
-    launch = {"env": _student_env(results_path), "stderr": subprocess.DEVNULL}
+    # cleanup_kc: nbclient stops the kernel and its channels only when it made the kernel manager
+    # itself; the sandbox's is ours, and a batch would otherwise leak ~20 descriptors a submission.
+    launch = {"env": _student_env(scratch), "stderr": subprocess.DEVNULL, "cleanup_kc": True}
     deadline = time.monotonic() + timeout
     base, incidents, skipped = copy.deepcopy(graded), {}, set()
+    imports = remote.instructor_imports(graded)
     while True:
         nb = copy.deepcopy(base)
-        results_path.write_text("")
         state = {"index": None, "cut": False}
 
         def on_cell_execute(cell, cell_index, state=state):
@@ -147,47 +187,54 @@ def execute(graded, workdir: Path, cell_timeout: float, timeout: float, isolatio
             on_cell_execute=on_cell_execute,
             **extra,
         )
-        run = Run(nb, incidents=incidents)
-        try:
-            client.execute(**launch)
-        except _OutOfTime:
-            run.stopped_at = state["index"]
-        except (CellTimeoutError, DeadKernelError) as exc:
-            index = state["index"]
-            if index is None:  # the kernel died before running anything
+        client.namespace = remote.Namespace(kernel_link.Link(), imports)
+        with ex.recording() as results:  # what the checks report, here in the grader
+            run = Run(nb, results=results, incidents=incidents)
+            try:
+                client.execute(**launch)
+            except _OutOfTime:
+                run.stopped_at = state["index"]
+            except (CellTimeoutError, DeadKernelError) as exc:
+                index = state["index"]
+                if index is None:  # the kernel died before running anything
+                    run.failure = f"the grader could not run the notebook: {one_line(exc)}"
+                    run.stopped_at = 0
+                    return run
+                incident = _incident(exc, state["cut"], cell_timeout, timeout)
+                owner = _region_owner(nb, index)
+                where = cell_label(nb, index)
+                incidents.setdefault(owner, (incident[0], f"{incident[1]} in {where}"))
+                if incident[0] == "timeout" and state["cut"]:
+                    run.stopped_at = index
+                elif time.monotonic() < deadline and index not in skipped:
+                    # Rerun without the bad cell (and its exercise) so later exercises still count.
+                    skipped.add(index)
+                    _skip(base, index, incident[1])
+                    if owner:
+                        _skip(base, last_index(base, owner), "this exercise broke an earlier run")
+                    if limit:
+                        limit.close()
+                    continue
+                else:
+                    run.stopped_at = index
+            except Exception as exc:  # the kernel did not start, or nbclient failed: grade what ran
                 run.failure = f"the grader could not run the notebook: {one_line(exc)}"
-                run.stopped_at = 0
-                run.results = read_results(results_path)
-                return run
-            if isinstance(exc, DeadKernelError):
-                incident = ("error", "the kernel died (os._exit, a crash or out of memory)")
-            elif state["cut"]:
-                incident = ("timeout", f"the notebook used up its {timeout:g} s budget")
-            else:
-                incident = ("timeout", f"a cell ran longer than {cell_timeout:g} s (endless loop?)")
-            owner = _region_owner(nb, index)
-            incidents.setdefault(owner, (incident[0], f"{incident[1]} in {cell_label(nb, index)}"))
-            if incident[0] == "timeout" and state["cut"]:
-                run.stopped_at = index
-            elif time.monotonic() < deadline and index not in skipped:
-                # Rerun without the bad cell (and its exercise) so later exercises still count.
-                skipped.add(index)
-                _skip(base, index, incident[1])
-                if owner:
-                    _skip(base, last_index(base, owner), "this exercise broke an earlier run")
+                run.stopped_at = state["index"] or 0
+            finally:
                 if limit:
-                    limit.close()
-                continue
-            else:
-                run.stopped_at = index
-        except Exception as exc:  # the kernel did not start, or nbclient failed: grade what ran
-            run.failure = f"the grader could not run the notebook: {one_line(exc)}"
-            run.stopped_at = state["index"] or 0
-        finally:
-            if limit:
-                limit.close()  # whatever the submission left running dies here
-        run.results = read_results(results_path)
+                    limit.close()  # whatever the submission left running dies here
         return run
+
+
+def _incident(exc, cut: bool, cell_timeout: float, timeout: float) -> tuple[str, str]:
+    """(status, reason) for a cell that killed the kernel or ran out of time."""
+    from nbclient.exceptions import DeadKernelError
+
+    if isinstance(exc, DeadKernelError):
+        return "error", "the kernel died (os._exit, a crash or out of memory)"
+    if cut:
+        return "timeout", f"the notebook used up its {timeout:g} s budget"
+    return "timeout", f"a cell ran longer than {cell_timeout:g} s (endless loop?)"
 
 
 def last_index(nb, name: str) -> int | None:
@@ -199,19 +246,6 @@ def last_index(nb, name: str) -> int | None:
     return found
 
 
-def read_results(path: Path) -> list[dict]:
-    """The check outcomes recorded in the results file (malformed lines are skipped)."""
-    results = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # the student's code may have written to the file too
-        if isinstance(record, dict) and isinstance(record.get("exercise"), str):
-            results.append(record)
-    return results
-
-
 def one_line(text) -> str:
     """``text`` on one line, without colour codes, cut to a readable length."""
     text = " ".join(notebooks.strip_ansi(str(text)).split())
@@ -221,10 +255,10 @@ def one_line(text) -> str:
 def cell_label(nb, index: int) -> str:
     """Name a cell of the graded notebook as the student knows it."""
     cell = nb.cells[index]
-    if ex.HIDDEN_KEY in cell.metadata:
-        return f"a hidden check of {cell.metadata[ex.HIDDEN_KEY]!r}"
+    if markers.HIDDEN_KEY in cell.metadata:
+        return f"a hidden check of {cell.metadata[markers.HIDDEN_KEY]!r}"
     if exercise_of(cell):
         return f"the exercise cell {exercise_of(cell)!r}"
     # Hidden checks are the only cells the grader inserts, so the others keep their order.
-    number = sum(ex.HIDDEN_KEY not in c.metadata for c in nb.cells[: index + 1])
+    number = sum(markers.HIDDEN_KEY not in c.metadata for c in nb.cells[: index + 1])
     return f"cell {number} of the notebook"

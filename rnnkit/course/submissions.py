@@ -13,8 +13,7 @@ import copy
 import json
 from pathlib import Path
 
-from rnnkit.course import editions
-from rnnkit.course import exercises as ex
+from rnnkit.course import editions, markers, remote
 
 MAX_BYTES = 50 * 2**20  # a submission larger than this is refused unread
 
@@ -63,7 +62,7 @@ def student_for(path: Path, chapter: str) -> str:
 
 def chapter_of(nb) -> object:
     """The chapter name the release recorded in the notebook metadata (None if absent)."""
-    meta = nb.metadata.get(ex.NOTEBOOK_KEY, {})
+    meta = nb.metadata.get(markers.NOTEBOOK_KEY, {})
     return meta.get("chapter") if isinstance(meta, dict) else None
 
 
@@ -71,7 +70,7 @@ def answer_cells(nb, specs) -> tuple[dict, dict]:
     """``(answers, problems)``: each exercise's one answer cell source, or why there is none."""
     found: dict[str, list] = {spec.name: [] for spec in specs}
     for cell in nb.cells:
-        name = cell.metadata.get(ex.EXERCISE_KEY)
+        name = cell.metadata.get(markers.EXERCISE_KEY)
         if cell.cell_type == "code" and isinstance(name, str) and name in found:
             found[name].append(cell.source)
     answers, problems = {}, {}
@@ -95,26 +94,38 @@ def answer_cells(nb, specs) -> tuple[dict, dict]:
 def graded_notebook(instructor, chapter: str, answers: dict):
     """The instructor's chapter (student edition plus hidden checks) with the answers spliced in.
 
-    An exercise without an answer keeps the released starter code, so the rest still runs.
+    An exercise without an answer keeps the released starter code, so the rest still runs. The
+    check cells are marked to run in the grader (rnnkit.course.remote.where_it_runs).
     """
     student = editions.student_copy(instructor, chapter)
-    hidden = [c for c in instructor.cells if ex.HIDDEN_KEY in c.metadata]
+    hidden = [c for c in instructor.cells if markers.HIDDEN_KEY in c.metadata]
     graded = copy.deepcopy(student)
     graded.cells = []
     for cell in student.cells:
-        name = cell.metadata.get(ex.EXERCISE_KEY)
+        name = cell.metadata.get(markers.EXERCISE_KEY)
         if cell.cell_type == "code" and name in answers:
             cell = copy.deepcopy(cell)
             cell.source = answers[name]
         graded.cells.append(cell)
     # Hidden checks go right after their exercise's cell.
     for cell in hidden:
-        owner = cell.metadata[ex.HIDDEN_KEY]
+        owner = cell.metadata[markers.HIDDEN_KEY]
         index = next(
-            (i for i, c in enumerate(graded.cells) if c.metadata.get(ex.EXERCISE_KEY) == owner),
+            (
+                i
+                for i, c in enumerate(graded.cells)
+                if c.metadata.get(markers.EXERCISE_KEY) == owner
+            ),
             len(graded.cells) - 1,
         )
-        while index + 1 < len(graded.cells) and graded.cells[index + 1].metadata.get(ex.HIDDEN_KEY):
+        while index + 1 < len(graded.cells) and graded.cells[index + 1].metadata.get(
+            markers.HIDDEN_KEY
+        ):
             index += 1
         graded.cells.insert(index + 1, copy.deepcopy(cell))
+    # The check cells run in the grader's process, never in the student's kernel.
+    for cell in graded.cells:
+        runs_in = remote.where_it_runs(cell)
+        if runs_in:
+            cell.metadata[remote.GRADER_KEY] = runs_in
     return graded

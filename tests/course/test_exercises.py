@@ -1,6 +1,5 @@
 """The check registry, instant feedback, result recording and the chapter format validation."""
 
-import json
 import subprocess
 import sys
 
@@ -8,20 +7,23 @@ import nbformat
 import numpy as np
 import pytest
 
-from rnnkit.course import exercises
+from rnnkit.course import exercises, markers
 from rnnkit.course.exercises import ExerciseFailed, check, exercise, hidden_check
 
 
-@pytest.fixture(autouse=True)
-def registry(monkeypatch):
-    """Each test starts with an empty registry and no results file."""
-    monkeypatch.setattr(exercises, "_REGISTRY", {})
-    monkeypatch.delenv(exercises.RESULTS_ENV, raising=False)
-
+def _register_double():
     @exercise("double", points=2, hint="Multiply by two.")
     def _check_double(t, double):
         t.equal(t.call(double, 3), 6)
         t.equal(t.call(double, -1), -2)
+
+
+@pytest.fixture(autouse=True)
+def registry(monkeypatch):
+    """Each test starts with a registry that holds only "double", and records nothing."""
+    monkeypatch.setattr(exercises, "_REGISTRY", {})
+    monkeypatch.setattr(exercises, "_RECORDED", None)
+    _register_double()
 
 
 def test_passing_check_prints_feedback_and_returns_the_outcome(capsys):
@@ -67,29 +69,22 @@ def test_exception_in_the_students_code_is_reported_not_raised():
     assert "  problem:  your code raised ZeroDivisionError" in outcome.feedback()
 
 
-def test_starter_code_is_not_attempted_and_does_not_stop_the_notebook(
-    capsys, tmp_path, monkeypatch
-):
-    results = tmp_path / "results.jsonl"
-    monkeypatch.setenv(exercises.RESULTS_ENV, str(results))
-
+def test_starter_code_is_not_attempted_and_does_not_stop_the_notebook(capsys):
     def double(x):
         # YOUR CODE HERE
         raise NotImplementedError
 
-    outcome = check("double", double)  # no ExerciseFailed: "Run all" goes on
-    assert outcome.status == "not attempted" and not outcome.passed
-    printed = capsys.readouterr().out
-    assert printed.startswith(
-        "double: not attempted (0/2 points): replace `raise NotImplementedError`"
-    )
-    assert json.loads(results.read_text())["status"] == "not attempted"
-    with hidden_check("double") as t:
-        t.call(double, 1)
-    assert [json.loads(line)["status"] for line in results.read_text().splitlines()] == [
-        "not attempted",
-        "not attempted",
-    ]
+    with exercises.recording() as records:
+        _register_double()
+        outcome = check("double", double)  # no ExerciseFailed: "Run all" goes on
+        assert outcome.status == "not attempted" and not outcome.passed
+        printed = capsys.readouterr().out
+        assert printed.startswith(
+            "double: not attempted (0/2 points): replace `raise NotImplementedError`"
+        )
+        with hidden_check("double") as t:
+            t.call(double, 1)
+    assert [record["status"] for record in records] == ["not attempted", "not attempted"]
 
 
 def test_a_half_finished_answer_that_raises_something_else_is_an_error():
@@ -136,13 +131,17 @@ def test_registering_again_replaces_the_check():
     assert check("double", None).points == 1
 
 
-def test_results_are_appended_as_json_lines_when_grading(tmp_path, monkeypatch):
-    results = tmp_path / "results.jsonl"
-    monkeypatch.setenv(exercises.RESULTS_ENV, str(results))
-    check("double", lambda x: 2 * x)
-    with pytest.raises(ExerciseFailed):
-        check("double", lambda x: x)
-    first, second = [json.loads(line) for line in results.read_text().splitlines()]
+def test_outcomes_are_recorded_only_while_the_grader_records():
+    check("double", lambda x: 2 * x)  # a student's kernel: nothing is recorded
+    with exercises.recording() as records:
+        with pytest.raises(ValueError, match="no exercise named 'double'"):
+            check("double", lambda x: 2 * x)  # a fresh registry for each recording
+        _register_double()
+        check("double", lambda x: 2 * x)
+        with pytest.raises(ExerciseFailed):
+            check("double", lambda x: x)
+    assert exercises._RECORDED is None and "double" in exercises._REGISTRY
+    first, second = records
     assert (first["exercise"], first["kind"], first["status"], first["points"]) == (
         "double",
         "visible",
@@ -152,20 +151,19 @@ def test_results_are_appended_as_json_lines_when_grading(tmp_path, monkeypatch):
     assert second["status"] == "failed" and second["got"] == "3"
 
 
-def test_hidden_check_records_its_outcome(tmp_path, monkeypatch, capsys):
-    results = tmp_path / "results.jsonl"
-    monkeypatch.setenv(exercises.RESULTS_ENV, str(results))
-    with hidden_check("double") as t:
-        t.equal(t.call(lambda x: 2 * x, 0), 0)
-    assert capsys.readouterr().out == "hidden checks for double: passed (2/2 points)\n"
-    with pytest.raises(ExerciseFailed) as info:
+def test_hidden_check_records_its_outcome(capsys):
+    with exercises.recording() as records:
+        _register_double()
         with hidden_check("double") as t:
-            t.equal(t.call(undefined_name, 0), 0)  # noqa: F821 - the student's function is missing
+            t.equal(t.call(lambda x: 2 * x, 0), 0)
+        assert capsys.readouterr().out == "hidden checks for double: passed (2/2 points)\n"
+        with pytest.raises(ExerciseFailed) as info:
+            with hidden_check("double") as t:
+                t.equal(t.call(undefined_name, 0), 0)  # noqa: F821 - the student's function is missing
     assert info.value.outcome.reason() == (
         "hidden check: NameError: name 'undefined_name' is not defined while checking your answer"
     )
-    kinds = [json.loads(line)["kind"] for line in results.read_text().splitlines()]
-    assert kinds == ["hidden", "hidden"]
+    assert [record["kind"] for record in records] == ["hidden", "hidden"]
 
 
 def test_keyboard_interrupt_is_not_swallowed():
@@ -213,9 +211,9 @@ def test_chapter_exercises_lists_exercises_in_order():
         ({"exercise": "a", "points": 1}, SOLVED),
         ({"hidden_check": "b"}, HIDDEN),
     )
-    assert exercises.chapter_exercises(nb) == [
-        exercises.ExerciseSpec("b", 2),
-        exercises.ExerciseSpec("a", 1),
+    assert markers.chapter_exercises(nb) == [
+        markers.ExerciseSpec("b", 2),
+        markers.ExerciseSpec("a", 1),
     ]
 
 
@@ -227,8 +225,8 @@ def test_chapter_exercises_reports_every_problem_with_its_cell():
         ({}, "# BEGIN HIDDEN TEST"),
         ({"exercise": "d", "points": 1, "hidden_check": "d"}, SOLVED),
     )
-    with pytest.raises(exercises.MarkerError) as info:
-        exercises.chapter_exercises(nb, "ch")
+    with pytest.raises(markers.MarkerError) as info:
+        markers.chapter_exercises(nb, "ch")
     message = str(info.value)
     assert "ch: cell 1, line 1: '### BEGIN SOLUTION' is never closed" in message
     assert "ch: cell 2: exercise 'b' needs points=N" in message
@@ -240,8 +238,8 @@ def test_chapter_exercises_reports_every_problem_with_its_cell():
 def test_exercise_metadata_on_a_markdown_cell_is_refused():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(SOLVED, metadata={"exercise": "a", "points": 1})]
-    with pytest.raises(exercises.MarkerError, match="exercise= metadata on a markdown cell"):
-        exercises.chapter_exercises(nb)
+    with pytest.raises(markers.MarkerError, match="exercise= metadata on a markdown cell"):
+        markers.chapter_exercises(nb)
 
 
 def test_a_notebook_does_not_echo_the_outcome_after_the_feedback():

@@ -1,7 +1,9 @@
 """Red team: submissions that try to cheat, spy or break the grader, each at its deserved score.
 
-Every trick sits in the ``vowel_count`` answer (1 point) of an otherwise correct submission
-(5 more points), so a trick that works shows as a changed score. The sandbox cases need
+Every spy and breaker sits in the ``vowel_count`` answer (1 point) of an otherwise correct
+submission (5 more points), and every cheat in the ``moving_average`` answer (3 points, the last
+exercise, so that it could reach every check after it), so a trick that works shows as a
+changed score. The sandbox cases need
 bubblewrap; CI (.ci/run) installs it and sets RNNKIT_REQUIRE_SANDBOX=1, so they cannot be
 skipped there.
 """
@@ -93,6 +95,81 @@ BREAKERS = {
 }
 
 
+# Unsolved moving_average answers that try to pass anyway. The checks run in the grader, so
+# all the kernel can do is say what the student's function returned.
+_STUB = "def moving_average(values, k):\n    raise NotImplementedError\n"
+CHEATS = {
+    # Silence the checks and write the results they would have written.
+    "forge_results_file": (
+        "import json, os\n"
+        "class _Silent:\n"
+        "    def __enter__(self):\n"
+        "        return self\n"
+        "    def __exit__(self, *exc):\n"
+        "        return True\n"
+        "    def __getattr__(self, name):\n"
+        "        return lambda *args, **kwargs: None\n"
+        "check = lambda *args, **kwargs: None\n"
+        "hidden_check = lambda *args, **kwargs: _Silent()\n"
+        "for name in [os.environ.get('RNNKIT_GRADING_RESULTS', 'results.jsonl')]:\n"
+        "    with open(name, 'a') as f:\n"
+        "        for kind in ('visible', 'hidden'):\n"
+        "            f.write(json.dumps({'exercise': 'moving_average', 'kind': kind,\n"
+        "                                'status': 'passed', 'points': 3}) + '\\n')\n" + _STUB
+    ),
+    # Patch the checker where a kernel would have run it.
+    "patch_checker": (
+        "from rnnkit.course import exercises as _e\n"
+        "_e.Tester.close = _e.Tester.equal = _e.Tester.true = lambda *a, **k: None\n"
+        "_e.check = lambda *a, **k: None\n"
+        "_e.hidden_check.__exit__ = lambda *a: True\n" + _STUB
+    ),
+    # Plant a fake rnnkit.course.exercises before anything imports it again.
+    "fake_module": (
+        "import sys, types\n"
+        "_fake = types.ModuleType('rnnkit.course.exercises')\n"
+        "_fake.check = _fake.exercise = lambda *a, **k: (lambda f: f)\n"
+        "sys.modules['rnnkit.course.exercises'] = _fake\n" + _STUB
+    ),
+    # NumPy's comparisons always say yes.
+    "patch_numpy": (
+        "np.allclose = np.array_equal = lambda *a, **k: True\n"
+        "def moving_average(values, k):\n    return np.zeros(1)\n"
+    ),
+    # An answer that equals everything, and one that is a list but not quite.
+    "always_equal": (
+        "class _Yes(list):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    __hash__ = None\n"
+        "def moving_average(values, k):\n    return _Yes([1.5, 2.5, 3.5])\n"
+    ),
+    # Answer every request of the grader itself, with the visible check's expected values.
+    "forge_answers": (
+        "import json, sys\n"
+        "from IPython.display import publish_display_data\n"
+        "from rnnkit.course import wire as _w\n"
+        "def _serve(namespace, request):\n"
+        "    asked = json.loads(request)\n"
+        "    if asked['op'] == 'describe':\n"
+        "        answer = {'kind': 'callable'}\n"
+        "    else:\n"
+        "        answer = {'result': _w.encode([1.5, 2.5, 3.5]), 'args_after': None}\n"
+        "    publish_display_data({_w.MIME: {'id': asked['id'], **answer}})\n"
+        "_w.serve = _serve\n" + _STUB
+    ),
+    # Read the hidden checks of the exercises before it in the kernel's history.
+    "read_hidden_checks": (
+        "def moving_average(values, k):\n"
+        "    seen = get_ipython().user_ns.get('In', [])\n"
+        "    if not any('with hidden_check(' in cell for cell in seen[:-1]):\n"
+        "        raise NotImplementedError\n"
+        "    v = np.asarray(values, dtype=float)\n"
+        "    return np.array([v[i : i + k].mean() for i in range(len(v) - k + 1)])\n"
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade every attack in one batch, two at a time, with alice's honest notebook beside."""
@@ -105,6 +182,10 @@ def graded(tmp_path_factory):
         # The attacker knows where the batch lies (a shared course folder, say).
         known = f"SUBMISSIONS = {str(subs)!r}\n{answer}"
         nbformat.write(submission(released, {**GOOD, "vowel_count": known}), path)
+        paths.append(path)
+    for name, answer in CHEATS.items():
+        path = subs / f"{name}.ipynb"
+        nbformat.write(submission(released, {**GOOD, "moving_average": answer}), path)
         paths.append(path)
     before = {path: path.read_bytes() for path in paths}
     chapter_before = CHAPTER.read_bytes()
@@ -196,34 +277,11 @@ def test_a_students_other_cells_are_not_run(tmp_path):
     assert sum(r.points for r in rows) == 6 and {r.status for r in rows} == {"passed"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the checks still run in the student's kernel (issue 14, part 2: checks as data)",
-)
-def test_forging_the_results_file_does_not_pay(tmp_path):
-    # Silence every check that runs after the answer, then write the results they would have.
-    forged = (
-        "import json, os\n"
-        "class _Silent:\n"
-        "    def __enter__(self):\n"
-        "        return self\n"
-        "    def __exit__(self, *exc):\n"
-        "        return True\n"
-        "    def __getattr__(self, name):\n"
-        "        return lambda *args, **kwargs: None\n"
-        "check = lambda *args, **kwargs: None\n"
-        "hidden_check = lambda *args, **kwargs: _Silent()\n"
-        "with open(os.environ['RNNKIT_GRADING_RESULTS'], 'a') as f:\n"
-        "    for kind in ('visible', 'hidden'):\n"
-        "        f.write(json.dumps({'exercise': 'moving_average', 'kind': kind,\n"
-        "                            'status': 'passed', 'points': 3}) + '\\n')\n"
-        "def moving_average(values, k):\n"
-        "    raise NotImplementedError\n"
-    )
-    path = tmp_path / "forger.ipynb"
-    nbformat.write(submission(released_copy(), {**GOOD, "moving_average": forged}), path)
-    rows = {r.exercise: r for r in grading.grade([path], CHAPTERS, cell_timeout=8, timeout=60)}
-    assert rows["moving_average"].points == 0
+@pytest.mark.parametrize("trick", sorted(CHEATS))
+def test_a_cheat_scores_only_what_it_solved(graded, trick):
+    rows = graded["rows"][trick]
+    assert rows["moving_average"].points == 0, rows["moving_average"]
+    assert _score(graded, trick) == 3, {e: (r.status, r.reason) for e, r in rows.items()}
 
 
 def test_no_sandbox_is_explicit(tmp_path, capsys):
@@ -269,3 +327,20 @@ def test_a_python_environment_under_tmp_stays_visible_and_hidden_folders_in_it_s
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["X", "=", "1", "lib"]  # the module; an empty secret folder
+
+
+def test_a_long_batch_in_one_process_leaks_no_file_descriptors(tmp_path):
+    # The sandbox's kernel manager is the grader's, not nbclient's: its channels must still close
+    # (a batch of a few dozen submissions with --jobs 1 once ran out of descriptors).
+    path = tmp_path / "alice.ipynb"
+    nbformat.write(submission(released_copy()), path)
+
+    def open_descriptors():
+        return len(os.listdir("/proc/self/fd"))
+
+    grading.grade([path], CHAPTERS, cell_timeout=8, timeout=60)  # warms what stays open
+    before = open_descriptors()
+    for _ in range(3):
+        rows = grading.grade([path], CHAPTERS, cell_timeout=8, timeout=60)
+        assert sum(r.points for r in rows) == 6
+    assert open_descriptors() <= before + 2

@@ -10,7 +10,7 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 
 from rnnkit import cli
-from rnnkit.course import editions, exercises, notebooks, release
+from rnnkit.course import editions, markers, notebooks, release
 
 CHAPTER = Path(__file__).parents[1] / "fixtures" / "chapters" / "01_exercise_fixture.py"
 POINTS = {"vowel_count": 1, "pair_counts": 2, "moving_average": 3}
@@ -20,9 +20,9 @@ def _solution_lines(source: str) -> list[str]:
     """The non-blank lines inside solution and hidden-test regions."""
     found, inside = [], False
     for line in source.splitlines():
-        if line.strip() in (exercises.SOLUTION_BEGIN, exercises.HIDDEN_BEGIN):
+        if line.strip() in (markers.SOLUTION_BEGIN, markers.HIDDEN_BEGIN):
             inside = True
-        elif line.strip() in (exercises.SOLUTION_END, exercises.HIDDEN_END):
+        elif line.strip() in (markers.SOLUTION_END, markers.HIDDEN_END):
             inside = False
         elif inside and line.strip():
             found.append(line.strip())
@@ -116,7 +116,7 @@ def test_release_refuses_malformed_markers(case, tmp_path):
     source = tmp_path / "01_bad.py"
     source.write_text(text.replace(old, new, 1))
     out = tmp_path / "student"
-    with pytest.raises(exercises.MarkerError, match=message) as info:
+    with pytest.raises(markers.MarkerError, match=message) as info:
         release.release([source], out)
     assert re.search(r"cell \d+", str(info.value))
     assert not out.exists(), "nothing is written for a malformed chapter"
