@@ -95,6 +95,22 @@ class _ScratchCell(keras.layers.Layer):
         """Each step outputs its new hidden state H_t."""
         return self.units
 
+    def _previous_state(self, states):
+        """``(H_prev, listed)`` from ``states``: a one-element list or tuple, or a bare tensor.
+
+        Keras' own cells accept both; a bare tensor indexed as ``states[0]`` would silently be
+        its first batch row. ``listed`` says whether to return the new state as a list too.
+        """
+        if keras.tree.is_nested(states):
+            states = keras.tree.flatten(states)
+            if len(states) != 1:
+                raise ValueError(
+                    f"{type(self).__name__} takes one state tensor (or a list of one), got "
+                    f"{len(states)}"
+                )
+            return states[0], True
+        return states, False
+
     def _fused_initializer(self, role):
         return {
             "kernel": self.kernel_initializer,
@@ -176,10 +192,11 @@ class RNNCell(_ScratchCell):
         return {"kernel": (("W_xh",),), "recurrent_kernel": (("W_hh",),), "bias": (("b_h",),)}
 
     def call(self, inputs, states, training=None):
-        """One step: return ``(H_t, [H_t])``."""
-        X_t, H_prev = inputs, states[0]
+        """One step: return ``(H_t, [H_t])`` (``(H_t, H_t)`` for a bare state tensor)."""
+        H_prev, listed = self._previous_state(states)
+        X_t = inputs
         H_t = self.activation(ops.matmul(X_t, self.W_xh) + ops.matmul(H_prev, self.W_hh) + self.b_h)
-        return H_t, [H_t]
+        return H_t, [H_t] if listed else H_t
 
     def get_config(self):
         """Return the constructor arguments, the activation included."""
@@ -215,8 +232,9 @@ class GRUCell(_ScratchCell):
         }
 
     def call(self, inputs, states, training=None):
-        """One step: return ``(H_t, [H_t])``."""
-        X_t, H_prev = inputs, states[0]
+        """One step: return ``(H_t, [H_t])`` (``(H_t, H_t)`` for a bare state tensor)."""
+        H_prev, listed = self._previous_state(states)
+        X_t = inputs
         if self.reset_after:
             R_t = ops.sigmoid(
                 ops.matmul(X_t, self.W_xr) + self.b_xr + ops.matmul(H_prev, self.W_hr) + self.b_hr
@@ -236,7 +254,7 @@ class GRUCell(_ScratchCell):
                 ops.matmul(X_t, self.W_xh) + ops.matmul(R_t * H_prev, self.W_hh) + self.b_h
             )
         H_t = Z_t * H_prev + (1.0 - Z_t) * H_tilde
-        return H_t, [H_t]
+        return H_t, [H_t] if listed else H_t
 
     def get_config(self):
         """Return the constructor arguments, ``reset_after`` included."""
@@ -292,7 +310,12 @@ class LSTMCell(_ScratchCell):
 
     def call(self, inputs, states, training=None):
         """One step: return ``(H_t, [H_t, C_t])``."""
-        X_t, H_prev, C_prev = inputs, states[0], states[1]
+        if not keras.tree.is_nested(states) or len(keras.tree.flatten(states)) != 2:
+            raise ValueError(
+                "LSTMCell takes its state as a list [H, C] of two tensors; a single tensor would "
+                "be read row by row"
+            )
+        (H_prev, C_prev), X_t = keras.tree.flatten(states), inputs
         I_t = ops.sigmoid(ops.matmul(X_t, self.W_xi) + ops.matmul(H_prev, self.W_hi) + self.b_i)
         F_t = ops.sigmoid(ops.matmul(X_t, self.W_xf) + ops.matmul(H_prev, self.W_hf) + self.b_f)
         O_t = ops.sigmoid(ops.matmul(X_t, self.W_xo) + ops.matmul(H_prev, self.W_ho) + self.b_o)

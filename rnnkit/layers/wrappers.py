@@ -143,6 +143,10 @@ class Bidirectional(keras.layers.Layer):
         self.forward_layer.reset_state()
         self.backward_layer.reset_state()
 
+    def reset_states(self):
+        """The same as :meth:`reset_state`, the other spelling Keras' layers accept."""
+        self.reset_state()
+
     def get_config(self):
         """Return both directions' configs and the merge mode."""
         return {
@@ -262,6 +266,10 @@ class Stacked(keras.layers.Layer):
         for layer in self.rnn_layers:
             if layer.stateful:
                 layer.reset_state()
+
+    def reset_states(self):
+        """The same as :meth:`reset_state`, the other spelling Keras' layers accept."""
+        self.reset_state()
 
     def get_config(self):
         """Return the layers' configs and the stack's settings."""

@@ -301,18 +301,19 @@ def test_keras_file_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded(IDS), scratch(IDS))
 
 
-def test_stateful_wrappers_carry_and_reset_state():
+@pytest.mark.parametrize("reset", ["reset_state", "reset_states"])
+def test_stateful_wrappers_carry_and_reset_state(reset):
     x, _ = make_inputs(2, 6)
     stack = wrappers.Stacked(
         [keras.layers.RNN(cells.GRUCell(4), stateful=True) for _ in range(2)],
         return_sequences=True,
     )
     whole = np.asarray(stack(x))
-    stack.reset_state()
+    getattr(stack, reset)()
     halves = np.concatenate([stack(x[:, :3]), stack(x[:, 3:])], axis=1)
     np.testing.assert_allclose(halves, whole, atol=ATOL)
     bi = wrappers.Bidirectional(keras.layers.RNN(cells.LSTMCell(4), stateful=True))
     first = np.asarray(bi(x))
     assert not np.allclose(bi(x), first, atol=1e-4)
-    bi.reset_state()
+    getattr(bi, reset)()
     np.testing.assert_allclose(bi(x), first, atol=ATOL)
