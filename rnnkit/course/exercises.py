@@ -111,7 +111,8 @@ class StudentCodeError(Exception):
     """Raised inside a check when the student's code raised an exception."""
 
     def __init__(self, tested: str, exc: BaseException):
-        described = exc.described() if hasattr(exc, "described") else _describe(exc)
+        remote = isinstance(exc, kernel_link.RemoteRaised)
+        described = exc.described() if remote else _describe(exc)
         super().__init__(f"your code raised {described}")
         self.tested = tested
 

@@ -84,12 +84,15 @@ def _client_class():
 
         kept = 0
         namespace = None  # the check cells' globals (remote.Namespace), set by execute
+        link = None  # the namespace's kernel_link.Link, set by execute
+        answer_room = 0  # bytes of one answer the current call may still send; 0 between calls
 
         def output(self, outs, msg, display_id, cell_index):
             content = msg.get("content", {})
             size = len(json.dumps(content, default=str))
-            if wire.MIME in content.get("data", {}) and size <= MAX_ANSWER_BYTES:
-                return super().output(outs, msg, display_id, cell_index)  # an answer
+            if wire.MIME in content.get("data", {}) and size <= self.answer_room:
+                self.answer_room = 0  # one answer per call: a flood of them is ordinary output
+                return super().output(outs, msg, display_id, cell_index)
             if self.kept + size > MAX_OUTPUT_BYTES:
                 if self.kept <= MAX_OUTPUT_BYTES:
                     self.kept = MAX_OUTPUT_BYTES + 1
@@ -112,13 +115,16 @@ def _client_class():
             def run_code(code):  # called from the check's thread; the loop runs the kernel
                 driver = nbformat.v4.new_code_cell(code)
                 call = parent(driver, cell_index, store_history=False)
+                self.answer_room = MAX_ANSWER_BYTES
                 try:
                     asyncio.run_coroutine_threadsafe(call, loop).result()
                 except BaseException as exc:  # a timeout, a dead kernel, the budget spent
                     raise kernel_link.KernelGone(exc) from exc
+                finally:
+                    self.answer_room = 0
                 return driver.outputs
 
-            self.namespace._link.run_code = run_code
+            self.link.run_code = run_code
             outputs, gone = await loop.run_in_executor(
                 None, remote.run_check_cell, cell.source, self.namespace
             )
@@ -187,7 +193,8 @@ def execute(graded, workdir: Path, cell_timeout: float, timeout: float, isolatio
             on_cell_execute=on_cell_execute,
             **extra,
         )
-        client.namespace = remote.Namespace(kernel_link.Link(), imports)
+        client.link = kernel_link.Link()
+        client.namespace = remote.Namespace(client.link, imports)
         with ex.recording() as results:  # what the checks report, here in the grader
             run = Run(nb, results=results, incidents=incidents)
             try:
